@@ -1,0 +1,122 @@
+"""Structure-aware chunking: one chunk per section where it fits, long sections split on
+numbered paragraphs "(1)", "(2)", then on sentences; never mid-sentence."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from itertools import groupby
+from pathlib import Path
+
+from kreiswissen.schema import Block, Chunk, LoadedDocument
+
+_NEW_PARAGRAPH = re.compile(r"^(\(\d+[a-z]?\)|[•▪◦·\-–*]\s|\d+[.)]\s|[a-z]\)\s)")
+_SENTENCE_GAP = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÄÖÜ§„\"(\d])")
+_ABBREVIATIONS = {
+    "abs", "nr", "z", "b", "bzw", "ggf", "u", "a", "s", "art", "vgl", "d", "h", "i", "r", "ca", "dr",
+    "str", "usw", "etc", "tel", "v", "m", "gem", "lit", "bzgl", "inkl", "zzgl", "max", "min", "mind",
+    "evtl", "sog", "hs", "satz", "anl", "abschn", "kap", "ziff", "buchst", "bspw", "allg", "o",
+}
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = _SENTENCE_GAP.split(text)
+    sentences: list[str] = []
+    for part in parts:
+        if sentences:
+            prev_word = sentences[-1].rsplit(None, 1)[-1].rstrip(".").lower()
+            # "z. B. Führerschein", "am 1. März", "§ 6 Abs. 2": not a sentence end.
+            if prev_word in _ABBREVIATIONS or prev_word.isdigit() or len(prev_word) == 1:
+                sentences[-1] = f"{sentences[-1]} {part}"
+                continue
+        sentences.append(part)
+    return sentences
+
+
+def _paragraphs(blocks: list[Block]) -> list[tuple[str, int | None]]:
+    """Re-flow hard-wrapped lines into paragraphs, each with the page it starts on."""
+    out: list[tuple[str, int | None]] = []
+    for block in blocks:
+        current: list[str] = []
+
+        def close(page: int | None = block.page) -> None:
+            if current:
+                out.append((" ".join(current), page))
+                current.clear()
+
+        for line in block.text.splitlines():
+            line = line.strip()
+            if not line:
+                close()
+            elif " | " in line:  # table row: keep as its own line
+                close()
+                out.append((line, block.page))
+            else:
+                if _NEW_PARAGRAPH.match(line):
+                    close()
+                current.append(line)
+        close()
+    return out
+
+
+Piece = tuple[str, int | None, int | None]  # text, first page, last page
+
+
+def _pack(pieces: list[Piece], size: int, joiner: str) -> list[Piece]:
+    """Greedily pack pieces into chunks of at most `size` characters (a single piece may exceed it)."""
+    chunks: list[Piece] = []
+    text, first, last = "", None, None
+    for piece, piece_first, piece_last in pieces:
+        if text and len(text) + len(joiner) + len(piece) > size:
+            chunks.append((text, first, last))
+            text = ""
+        if not text:
+            text, first = piece, piece_first
+        else:
+            text = f"{text}{joiner}{piece}"
+        last = piece_last
+    if text:
+        chunks.append((text, first, last))
+    return chunks
+
+
+def _split_section(blocks: list[Block], size: int, minimum: int) -> list[Piece]:
+    pieces: list[Piece] = []
+    for para, page in _paragraphs(blocks):
+        if len(para) <= size:
+            pieces.append((para, page, page))
+        else:
+            pieces.extend(_pack([(s, page, page) for s in split_sentences(para)], size, " "))
+    chunks = _pack(pieces, size, "\n")
+    # A short tail reads better with its predecessor than alone.
+    if len(chunks) > 1 and len(chunks[-1][0]) < minimum and len(chunks[-2][0]) + len(chunks[-1][0]) < size * 1.3:
+        tail = chunks.pop()
+        chunks[-1] = (f"{chunks[-1][0]}\n{tail[0]}", chunks[-1][1], tail[2])
+    return chunks
+
+
+def chunk_id(source_path: str, position: int, text: str) -> str:
+    content = hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(f"{source_path}|{position}|{content}".encode()).hexdigest()[:32]
+
+
+def chunk_document(doc: LoadedDocument, size: int = 1200, minimum: int = 200) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    doc_id = Path(doc.path).stem
+    for headings, group in groupby(doc.blocks, key=lambda b: b.headings):
+        for text, page, page_end in _split_section(list(group), size, minimum):
+            position = len(chunks)
+            chunks.append(
+                Chunk(
+                    id=chunk_id(doc.path, position, text),
+                    text=text,
+                    doc_id=doc_id,
+                    title=doc.title,
+                    section=" › ".join(headings),
+                    source_path=doc.path,
+                    page=page,
+                    page_end=page_end,
+                    position=position,
+                )
+            )
+    return chunks

@@ -1,0 +1,67 @@
+"""`kreiswissen ingest` and `kreiswissen collections`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kreiswissen.settings import get_settings
+
+console = Console()
+
+
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="Ordner oder Dateien, die indexiert werden")],
+    collection: Annotated[str | None, typer.Option("--collection", "-c", help="Name der Sammlung")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Sammlung komplett neu aufbauen")] = False,
+) -> None:
+    """Dokumente indexieren (inkrementell: nur neue und geänderte Dateien)."""
+    from .service import IngestService
+
+    settings = get_settings()
+    service = IngestService(settings)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[chunks]} Abschnitte"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Indexiere", total=None, chunks=0, current="")
+
+        def on_progress(p) -> None:
+            bar.update(task, total=p.files_total, completed=p.files_done, chunks=p.chunks_done, current=p.current)
+
+        try:
+            report = service.ingest(paths, collection=collection, full=full, progress=on_progress)
+        except FileNotFoundError as exc:
+            console.print(f"[red]Fehler:[/red] {exc}")
+            raise typer.Exit(2) from exc
+    console.print(report.summary_de())
+    for path, reason in report.failed:
+        console.print(f"  [yellow]übersprungen:[/yellow] {path}: {reason}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def collections_command() -> None:
+    """Sammlungen mit Dokument- und Abschnittszahl und letzter Indexierung auflisten."""
+    from datetime import datetime
+
+    from rag.catalog import Catalog
+
+    settings = get_settings()
+    catalog = Catalog(settings.index_dir / "catalog.sqlite")
+    table = Table("Sammlung", "Dokumente", "Abschnitte", "Zuletzt indexiert", "Ordner")
+    for c in catalog.collections():
+        when = datetime.fromtimestamp(c["indexed_at"]).strftime("%d.%m.%Y %H:%M") if c["indexed_at"] else "–"
+        table.add_row(c["name"], str(c["documents"]), str(c["chunks"]), when, "\n".join(c["folders"]))
+    console.print(table)

@@ -1,0 +1,254 @@
+"""The ingest use case: bring a collection in step with its folders, incrementally and crash-safe.
+
+Order of writes per file: vectors first (upsert, deterministic ids), then the catalog transaction,
+then removal of the file's superseded vectors. A crash at any point leaves at worst orphan vectors,
+which the next run removes (`IndexStore.reconcile`) and which retrieval ignores meanwhile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kreiswissen.schema import Chunk
+from kreiswissen.settings import Settings
+from rag.catalog import FileRecord
+from rag.embedding import build_embed_model, embedding_name
+from rag.german_text import analyze
+from rag.index_store import IndexStore, embed_text
+
+from .chunker import chunk_document
+from .loaders import SUPPORTED_SUFFIXES, LoadError, load_document
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    collection: str
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # unchanged since the last run
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, German reason)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_reused: int = 0  # embeddings taken over from an earlier version or a renamed file
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def summary_de(self) -> str:
+        text = (
+            f"Sammlung „{self.collection}“: {len(self.added)} neu, {len(self.changed)} geändert, "
+            f"{len(self.renamed)} umbenannt, {len(self.removed)} entfernt, {len(self.skipped)} unverändert, "
+            f"{len(self.failed)} fehlgeschlagen; {self.chunks_added} Abschnitte indexiert "
+            f"in {self.seconds:.1f} s."
+        )
+        return text + (" Abgebrochen." if self.cancelled else "")
+
+
+@dataclass
+class Progress:
+    files_total: int = 0
+    files_done: int = 0
+    chunks_done: int = 0
+    current: str = ""
+    started: float = field(default_factory=time.time)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Supported files under the given files/folders, sorted; hidden files and folders skipped."""
+    found: set[Path] = set()
+    for root in paths:
+        root = root.resolve()
+        if root.is_file():
+            found.add(root)
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                    found.add(Path(dirpath) / name)
+    return sorted(found)
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    p = Path(path)
+    return any(p == r or r in p.parents for r in roots)
+
+
+class IngestService:
+    def __init__(self, settings: Settings, store: IndexStore | None = None) -> None:
+        self.settings = settings
+        self.store = store or IndexStore(settings)
+        self.embed_model = build_embed_model(settings.embedding)
+        self.embedding = embedding_name(settings.embedding)
+
+    def ingest(
+        self,
+        paths: list[Path],
+        collection: str | None = None,
+        full: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IngestReport:
+        collection = collection or self.settings.collection
+        started = time.time()
+        report = IngestReport(collection=collection)
+        roots = [p.resolve() for p in paths]
+        for root in roots:
+            if not root.exists():
+                raise FileNotFoundError(f"Ordner oder Datei nicht gefunden: {root}")
+        catalog = self.store.catalog
+        if full:
+            self.store.drop(collection)
+        catalog.ensure_collection(collection, self.embedding, [str(r) for r in roots if r.is_dir()])
+        run_id = catalog.start_run(collection)
+        status = "failed"
+        try:
+            self.store.reconcile(collection)
+            self._run(collection, roots, report, progress, cancel)
+            status = "cancelled" if report.cancelled else "done"
+            catalog.mark_indexed(collection)
+        finally:
+            report.seconds = time.time() - started
+            catalog.finish_run(run_id, status, report.as_dict())
+        log.info("ingest %s: %s", collection, report.summary_de())
+        return report
+
+    def _run(
+        self,
+        collection: str,
+        roots: list[Path],
+        report: IngestReport,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        catalog = self.store.catalog
+        known = {p: r for p, r in catalog.files(collection).items() if _under(p, roots)}
+        files = discover(roots)
+        on_disk = {str(p) for p in files}
+        gone = {p: r for p, r in known.items() if p not in on_disk}
+        gone_by_sha = {r.sha256: p for p, r in gone.items()}
+        state = Progress(files_total=len(files))
+
+        for path in files:
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            key = str(path)
+            state.current = path.name
+            if progress:
+                progress(state)
+            try:
+                stat = path.stat()
+                old = known.get(key)
+                if old and old.size == stat.st_size and old.mtime == stat.st_mtime:
+                    report.skipped.append(key)
+                    continue
+                sha = file_sha256(path)
+                if old and old.sha256 == sha:
+                    # Touched but not changed: refresh the manifest, keep the chunks.
+                    catalog.db.execute(
+                        "UPDATE files SET mtime=? WHERE collection=? AND path=?", (stat.st_mtime, collection, key)
+                    )
+                    report.skipped.append(key)
+                    continue
+                renamed_from = gone_by_sha.pop(sha, None) if not old else None
+                n = self._index_file(collection, path, sha, stat, renamed_from, report)
+                state.chunks_done += n
+                if renamed_from:
+                    gone.pop(renamed_from, None)
+                    self._remove(collection, renamed_from, report, count=False)
+                    report.renamed.append(f"{renamed_from} → {key}")
+                else:
+                    (report.changed if old else report.added).append(key)
+            except LoadError as exc:
+                log.warning("skipped %s: %s", path, exc)
+                report.failed.append((key, str(exc)))
+            except OSError as exc:
+                log.warning("skipped %s: %s", path, exc)
+                report.failed.append((key, f"Datei konnte nicht gelesen werden ({exc.strerror or exc})"))
+            finally:
+                state.files_done += 1
+        else:
+            # Removals only after a complete pass: a cancelled run must not drop what it did not see.
+            for path_str in gone:
+                self._remove(collection, path_str, report)
+        state.current = ""
+        if progress:
+            progress(state)
+
+    def _remove(self, collection: str, path: str, report: IngestReport, count: bool = True) -> None:
+        ids = self.store.catalog.remove_file(collection, path)
+        self.store.delete_chunks(collection, ids)
+        if count:
+            report.removed.append(path)
+            report.chunks_removed += len(ids)
+
+    def _index_file(
+        self,
+        collection: str,
+        path: Path,
+        sha: str,
+        stat: os.stat_result,
+        renamed_from: str | None,
+        report: IngestReport,
+    ) -> int:
+        doc = load_document(path)
+        retrieval = self.settings.retrieval
+        chunks = chunk_document(doc, size=retrieval.chunk_size, minimum=retrieval.chunk_min)
+        if not chunks:
+            raise LoadError("Datei enthält keinen verwertbaren Text")
+        texts = [embed_text(c) for c in chunks]
+        reusable = self._reusable_embeddings(collection, [str(path), renamed_from])
+        missing = [i for i, t in enumerate(texts) if t not in reusable]
+        fresh = self.embed_model.get_text_embedding_batch([texts[i] for i in missing]) if missing else []
+        vectors = dict(zip(missing, fresh, strict=True))
+        embeddings = [vectors[i] if i in vectors else reusable[t] for i, t in enumerate(texts)]
+        report.chunks_reused += len(chunks) - len(missing)
+
+        self.store.add_chunks(collection, chunks, embeddings)
+        record = FileRecord(
+            path=str(path), sha256=sha, size=stat.st_size, mtime=stat.st_mtime, title=doc.title,
+            chunks=len(chunks), indexed_at=time.time(),
+        )
+        tokens = [" ".join(analyze(f"{c.heading_line}\n{c.text}")) for c in chunks]
+        superseded = self.store.catalog.replace_file(collection, record, chunks, tokens)
+        self.store.delete_chunks(collection, superseded)
+        report.chunks_added += len(chunks)
+        report.chunks_removed += len(superseded)
+        return len(chunks)
+
+    def _reusable_embeddings(self, collection: str, paths: list[str | None]) -> dict[str, list[float]]:
+        """Embeddings of chunks already stored for these paths, keyed by the text that was embedded."""
+        old: list[Chunk] = []
+        for p in paths:
+            if p:
+                old += self.store.catalog.chunks(collection, self.store.catalog.chunk_ids(collection, p))
+        if not old:
+            return {}
+        got = self.store.vector_store(collection)._collection.get(ids=[c.id for c in old], include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        return {embed_text(c): list(by_id[c.id]) for c in old if c.id in by_id}

@@ -1,0 +1,33 @@
+"""The `kreiswissen` command: wires the subcommands that live beside what they drive."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+
+from ingest.cli import collections_command, ingest_command
+from rag.cli import ask_command
+from ui.cli import serve_command
+
+from .model_cli import models_app
+
+app = typer.Typer(
+    help="Kreiswissen – KI-Wissensassistent der Kreisverwaltung (läuft vollständig lokal).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("ingest")(ingest_command)
+app.command("collections")(collections_command)
+app.command("ask")(ask_command)
+app.command("serve")(serve_command)
+app.add_typer(models_app, name="models")
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Ausführliche Protokollausgabe")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, os.environ.get("KREISWISSEN_LOG", "WARNING")),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

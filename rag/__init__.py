@@ -1,0 +1,1 @@
+"""Retrieval, generation and citation checking."""

@@ -1,0 +1,269 @@
+"""The SQLite catalog beside the vector store: collections, the ingest manifest (files), chunk
+texts with their BM25 tokens, and ingest runs. Explicit numbered migrations, as in simonw/llm.
+
+A file's row is written only after its chunks are in the vector store, in one transaction with
+its chunk rows, so the catalog never claims what the store does not hold.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from kreiswissen.schema import Chunk
+
+MIGRATIONS: list[str] = [
+    # 1: collections, files (the manifest), chunks
+    """
+    CREATE TABLE collections (
+        name TEXT PRIMARY KEY,
+        folders TEXT NOT NULL DEFAULT '[]',
+        embedding TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        indexed_at REAL
+    );
+    CREATE TABLE files (
+        collection TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        title TEXT NOT NULL,
+        chunks INTEGER NOT NULL,
+        indexed_at REAL NOT NULL,
+        PRIMARY KEY (collection, path)
+    );
+    CREATE TABLE chunks (
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        doc_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        section TEXT NOT NULL,
+        page INTEGER,
+        page_end INTEGER,
+        text TEXT NOT NULL,
+        tokens TEXT NOT NULL,
+        PRIMARY KEY (collection, id)
+    );
+    CREATE INDEX chunks_by_path ON chunks (collection, path);
+    """,
+    # 2: ingest runs with their summaries
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        collection TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        status TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
+]
+
+
+@dataclass
+class FileRecord:
+    path: str
+    sha256: str
+    size: int
+    mtime: float
+    title: str
+    chunks: int
+    indexed_at: float
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self._migrate()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        # One connection per thread: Gradio serves requests from a thread pool.
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self.transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at REAL)")
+            done = {row[0] for row in db.execute("SELECT id FROM _migrations")}
+            for number, sql in enumerate(MIGRATIONS, start=1):
+                if number not in done:
+                    for statement in filter(str.strip, sql.split(";")):
+                        db.execute(statement)
+                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (number, time.time()))
+
+    # collections -------------------------------------------------------------------------
+    def ensure_collection(self, name: str, embedding: str, folders: Iterable[str] = ()) -> None:
+        with self.transaction() as db:
+            row = db.execute("SELECT embedding, folders FROM collections WHERE name=?", (name,)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO collections (name, folders, embedding, created_at) VALUES (?,?,?,?)",
+                    (name, json.dumps(sorted(set(folders))), embedding, time.time()),
+                )
+                return
+            if row["embedding"] != embedding:
+                raise EmbeddingMismatch(name, row["embedding"], embedding)
+            merged = sorted(set(json.loads(row["folders"])) | set(folders))
+            db.execute("UPDATE collections SET folders=? WHERE name=?", (json.dumps(merged), name))
+
+    def collections(self) -> list[dict]:
+        rows = self.db.execute(
+            """SELECT c.name, c.folders, c.embedding, c.indexed_at,
+                      (SELECT COUNT(*) FROM files f WHERE f.collection=c.name) AS documents,
+                      (SELECT COUNT(*) FROM chunks k WHERE k.collection=c.name) AS chunks
+               FROM collections c ORDER BY c.name"""
+        ).fetchall()
+        return [dict(r) | {"folders": json.loads(r["folders"])} for r in rows]
+
+    def collection_embedding(self, name: str) -> str | None:
+        row = self.db.execute("SELECT embedding FROM collections WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def drop_collection(self, name: str) -> None:
+        with self.transaction() as db:
+            for table in ("chunks", "files"):
+                db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
+            db.execute("DELETE FROM collections WHERE name=?", (name,))
+
+    def mark_indexed(self, name: str) -> None:
+        self.db.execute("UPDATE collections SET indexed_at=? WHERE name=?", (time.time(), name))
+
+    # files (the manifest) ----------------------------------------------------------------
+    def files(self, collection: str) -> dict[str, FileRecord]:
+        rows = self.db.execute(
+            "SELECT path, sha256, size, mtime, title, chunks, indexed_at FROM files WHERE collection=?",
+            (collection,),
+        ).fetchall()
+        return {r["path"]: FileRecord(**dict(r)) for r in rows}
+
+    def chunk_ids(self, collection: str, path: str | None = None) -> list[str]:
+        if path is None:
+            rows = self.db.execute("SELECT id FROM chunks WHERE collection=?", (collection,))
+        else:
+            rows = self.db.execute("SELECT id FROM chunks WHERE collection=? AND path=?", (collection, path))
+        return [r[0] for r in rows]
+
+    def replace_file(
+        self, collection: str, record: FileRecord, chunks: list[Chunk], tokens: list[str]
+    ) -> list[str]:
+        """Write a file's manifest row and chunk rows; return the chunk ids it no longer has."""
+        with self.transaction() as db:
+            old = {r[0] for r in db.execute(
+                "SELECT id FROM chunks WHERE collection=? AND path=?", (collection, record.path)
+            )}
+            db.execute("DELETE FROM chunks WHERE collection=? AND path=?", (collection, record.path))
+            db.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (collection, c.id, record.path, c.position, c.doc_id, c.title, c.section,
+                     c.page, c.page_end, c.text, t)
+                    for c, t in zip(chunks, tokens, strict=True)
+                ],
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?)",
+                (collection, record.path, record.sha256, record.size, record.mtime, record.title,
+                 record.chunks, record.indexed_at),
+            )
+        return sorted(old - {c.id for c in chunks})
+
+    def remove_file(self, collection: str, path: str) -> list[str]:
+        with self.transaction() as db:
+            ids = [r[0] for r in db.execute(
+                "SELECT id FROM chunks WHERE collection=? AND path=?", (collection, path)
+            )]
+            db.execute("DELETE FROM chunks WHERE collection=? AND path=?", (collection, path))
+            db.execute("DELETE FROM files WHERE collection=? AND path=?", (collection, path))
+        return ids
+
+    # chunks ------------------------------------------------------------------------------
+    def chunks(self, collection: str, ids: Iterable[str] | None = None) -> list[Chunk]:
+        if ids is None:
+            rows = self.db.execute(
+                "SELECT * FROM chunks WHERE collection=? ORDER BY path, position", (collection,)
+            ).fetchall()
+        else:
+            wanted = list(ids)
+            rows = []
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                rows += self.db.execute(
+                    f"SELECT * FROM chunks WHERE collection=? AND id IN ({','.join('?' * len(part))})",
+                    (collection, *part),
+                ).fetchall()
+        return [_row_to_chunk(r) for r in rows]
+
+    def tokens(self, collection: str) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT id, tokens FROM chunks WHERE collection=? ORDER BY path, position", (collection,)
+        )]
+
+    def version(self, collection: str) -> tuple:
+        """Changes whenever the collection's chunks change: lets readers cache derived indexes."""
+        row = self.db.execute(
+            "SELECT COUNT(*), MAX(indexed_at), SUM(chunks) FROM files WHERE collection=?", (collection,)
+        ).fetchone()
+        return tuple(row)
+
+    # runs --------------------------------------------------------------------------------
+    def start_run(self, collection: str) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (collection, started_at, status) VALUES (?,?,?)",
+            (collection, time.time(), "running"),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, summary: dict) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at=?, status=?, summary=? WHERE id=?",
+            (time.time(), status, json.dumps(summary, ensure_ascii=False), run_id),
+        )
+
+    def last_run(self, collection: str | None = None) -> dict | None:
+        sql = "SELECT * FROM runs" + (" WHERE collection=?" if collection else "") + " ORDER BY id DESC LIMIT 1"
+        row = self.db.execute(sql, (collection,) if collection else ()).fetchone()
+        return dict(row) | {"summary": json.loads(row["summary"])} if row else None
+
+
+class EmbeddingMismatch(RuntimeError):
+    def __init__(self, collection: str, stored: str, current: str) -> None:
+        super().__init__(
+            f"Die Sammlung „{collection}“ wurde mit dem Embedding-Modell {stored} indexiert, "
+            f"eingestellt ist {current}. Bitte mit `kreiswissen ingest --full` neu indexieren."
+        )
+
+
+def _row_to_chunk(r: sqlite3.Row) -> Chunk:
+    return Chunk(
+        id=r["id"], text=r["text"], doc_id=r["doc_id"], title=r["title"], section=r["section"],
+        source_path=r["path"], page=r["page"], page_end=r["page_end"], position=r["position"],
+    )

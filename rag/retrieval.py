@@ -1,0 +1,114 @@
+"""Hybrid retrieval: German BM25 and dense vectors, fused by reciprocal rank (RRF).
+
+Both legs are LlamaIndex retrievers; the BM25 leg reads the tokens the ingest stored in the
+catalog, so it is persisted with the index and changes with it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from llama_index.core import VectorStoreIndex
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from rank_bm25 import BM25Okapi
+
+from kreiswissen.schema import Chunk, Source
+from kreiswissen.settings import Settings
+
+from .german_text import analyze
+from .index_store import IndexStore, chunk_to_node
+
+RRF_K = 60  # the constant of Cormack et al. (2009)
+
+
+class BM25Retriever(BaseRetriever):
+    def __init__(self, ids: list[str], tokens: list[list[str]], top_k: int) -> None:
+        super().__init__()
+        self._ids = ids
+        self._bm25 = BM25Okapi(tokens) if ids else None
+        self._top_k = top_k
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        terms = analyze(query_bundle.query_str)
+        if self._bm25 is None or not terms:
+            return []
+        scores = self._bm25.get_scores(terms)
+        best = sorted(range(len(scores)), key=lambda i: -scores[i])[: self._top_k]
+        return [NodeWithScore(node=TextNode(id_=self._ids[i]), score=float(scores[i])) for i in best if scores[i] > 0]
+
+
+@dataclass
+class Retrieved:
+    sources: list[Source]
+    dense: dict[str, float] = field(default_factory=dict)  # chunk id -> cosine similarity
+    bm25: dict[str, float] = field(default_factory=dict)  # chunk id -> BM25 score
+    seconds: float = 0.0
+
+
+class HybridRetriever:
+    """Retrieval for one collection; rebuilds its BM25 index when the catalog changes."""
+
+    def __init__(self, settings: Settings, store: IndexStore, embed_model: BaseEmbedding, collection: str):
+        self.settings = settings
+        self.store = store
+        self.collection = collection
+        self.embed_model = embed_model
+        self._version: tuple | None = None
+        self._bm25: BM25Retriever | None = None
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+        index = VectorStoreIndex.from_vector_store(store.vector_store(collection), embed_model=embed_model)
+        self._dense = index.as_retriever(similarity_top_k=settings.retrieval.candidates)
+
+    def _bm25_leg(self) -> BM25Retriever:
+        version = self.store.catalog.version(self.collection)
+        with self._lock:
+            if self._bm25 is None or version != self._version:
+                rows = self.store.catalog.tokens(self.collection)
+                ids = [r[0] for r in rows]
+                self._bm25 = BM25Retriever(ids, [r[1].split() for r in rows], self.settings.retrieval.candidates)
+                self._known = set(ids)
+                self._version = version
+            return self._bm25
+
+    def retrieve(self, query: str, top_k: int | None = None) -> Retrieved:
+        started = time.perf_counter()
+        top_k = top_k or self.settings.retrieval.top_k
+        bm25_leg = self._bm25_leg()
+        bundle = QueryBundle(query)
+        bm25 = {n.node.node_id: n.score or 0.0 for n in bm25_leg.retrieve(bundle)}
+        # Vectors the catalog does not know are leftovers of an interrupted ingest: ignore them.
+        dense = {
+            n.node.node_id: _cosine(n.score)
+            for n in self._dense.retrieve(bundle)
+            if n.node.node_id in self._known
+        }
+        fused: dict[str, float] = {}
+        for ranking in (dense, bm25):
+            for rank, chunk_id in enumerate(sorted(ranking, key=ranking.__getitem__, reverse=True)):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+        best = sorted(fused, key=fused.__getitem__, reverse=True)[:top_k]
+        chunks = {c.id: c for c in self.store.catalog.chunks(self.collection, best)}
+        sources = [
+            Source(number=i, chunk=chunks[cid], score=fused[cid])
+            for i, cid in enumerate((c for c in best if c in chunks), start=1)
+        ]
+        return Retrieved(sources=sources, dense=dense, bm25=bm25, seconds=time.perf_counter() - started)
+
+
+def _cosine(chroma_similarity: float | None) -> float:
+    """LlamaIndex's Chroma store reports exp(-distance); with cosine space that is exp(cos - 1)."""
+    import math
+
+    return 1.0 + math.log(chroma_similarity) if chroma_similarity else 0.0
+
+
+def source_nodes(sources: list[Source]) -> list[NodeWithScore]:
+    return [NodeWithScore(node=chunk_to_node(s.chunk), score=s.score) for s in sources]
+
+
+__all__ = ["BM25Retriever", "Chunk", "HybridRetriever", "Retrieved", "source_nodes"]
