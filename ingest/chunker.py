@@ -13,9 +13,49 @@ from kreiswissen.schema import Block, Chunk, LoadedDocument
 _NEW_PARAGRAPH = re.compile(r"^(\(\d+[a-z]?\)|[•▪◦·\-–*]\s|\d+[.)]\s|[a-z]\)\s)")
 _SENTENCE_GAP = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÄÖÜ§„\"(\d])")
 _ABBREVIATIONS = {
-    "abs", "nr", "z", "b", "bzw", "ggf", "u", "a", "s", "art", "vgl", "d", "h", "i", "r", "ca", "dr",
-    "str", "usw", "etc", "tel", "v", "m", "gem", "lit", "bzgl", "inkl", "zzgl", "max", "min", "mind",
-    "evtl", "sog", "hs", "satz", "anl", "abschn", "kap", "ziff", "buchst", "bspw", "allg", "o",
+    "abs",
+    "nr",
+    "z",
+    "b",
+    "bzw",
+    "ggf",
+    "u",
+    "a",
+    "s",
+    "art",
+    "vgl",
+    "d",
+    "h",
+    "i",
+    "r",
+    "ca",
+    "dr",
+    "str",
+    "usw",
+    "etc",
+    "tel",
+    "v",
+    "m",
+    "gem",
+    "lit",
+    "bzgl",
+    "inkl",
+    "zzgl",
+    "max",
+    "min",
+    "mind",
+    "evtl",
+    "sog",
+    "hs",
+    "satz",
+    "anl",
+    "abschn",
+    "kap",
+    "ziff",
+    "buchst",
+    "bspw",
+    "allg",
+    "o",
 }
 
 
@@ -38,24 +78,16 @@ def _paragraphs(blocks: list[Block]) -> list[tuple[str, int | None]]:
     out: list[tuple[str, int | None]] = []
     for block in blocks:
         current: list[str] = []
-
-        def close(page: int | None = block.page) -> None:
-            if current:
-                out.append((" ".join(current), page))
-                current.clear()
-
-        for line in block.text.splitlines():
+        for line in [*block.text.splitlines(), ""]:
             line = line.strip()
-            if not line:
-                close()
-            elif " | " in line:  # table row: keep as its own line
-                close()
+            # A blank line, a table row, a list item or "(2)" ends the paragraph before it.
+            if current and (not line or " | " in line or _NEW_PARAGRAPH.match(line)):
+                out.append((" ".join(current), block.page))
+                current = []
+            if " | " in line:
                 out.append((line, block.page))
-            else:
-                if _NEW_PARAGRAPH.match(line):
-                    close()
+            elif line:
                 current.append(line)
-        close()
     return out
 
 
@@ -89,7 +121,11 @@ def _split_section(blocks: list[Block], size: int, minimum: int) -> list[Piece]:
             pieces.extend(_pack([(s, page, page) for s in split_sentences(para)], size, " "))
     chunks = _pack(pieces, size, "\n")
     # A short tail reads better with its predecessor than alone.
-    if len(chunks) > 1 and len(chunks[-1][0]) < minimum and len(chunks[-2][0]) + len(chunks[-1][0]) < size * 1.3:
+    if (
+        len(chunks) > 1
+        and len(chunks[-1][0]) < minimum
+        and len(chunks[-2][0]) + len(chunks[-1][0]) < size * 1.3
+    ):
         tail = chunks.pop()
         chunks[-1] = (f"{chunks[-1][0]}\n{tail[0]}", chunks[-1][1], tail[2])
     return chunks

@@ -38,7 +38,9 @@ def ingest_command(
         task = bar.add_task("Indexiere", total=None, chunks=0, current="")
 
         def on_progress(p) -> None:
-            bar.update(task, total=p.files_total, completed=p.files_done, chunks=p.chunks_done, current=p.current)
+            bar.update(
+                task, total=p.files_total, completed=p.files_done, chunks=p.chunks_done, current=p.current
+            )
 
         try:
             report = service.ingest(paths, collection=collection, full=full, progress=on_progress)

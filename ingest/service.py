@@ -171,7 +171,8 @@ class IngestService:
                 if old and old.sha256 == sha:
                     # Touched but not changed: refresh the manifest, keep the chunks.
                     catalog.db.execute(
-                        "UPDATE files SET mtime=? WHERE collection=? AND path=?", (stat.st_mtime, collection, key)
+                        "UPDATE files SET mtime=? WHERE collection=? AND path=?",
+                        (stat.st_mtime, collection, key),
                     )
                     report.skipped.append(key)
                     continue
@@ -231,8 +232,13 @@ class IngestService:
 
         self.store.add_chunks(collection, chunks, embeddings)
         record = FileRecord(
-            path=str(path), sha256=sha, size=stat.st_size, mtime=stat.st_mtime, title=doc.title,
-            chunks=len(chunks), indexed_at=time.time(),
+            path=str(path),
+            sha256=sha,
+            size=stat.st_size,
+            mtime=stat.st_mtime,
+            title=doc.title,
+            chunks=len(chunks),
+            indexed_at=time.time(),
         )
         tokens = [" ".join(analyze(f"{c.heading_line}\n{c.text}")) for c in chunks]
         superseded = self.store.catalog.replace_file(collection, record, chunks, tokens)
@@ -249,6 +255,8 @@ class IngestService:
                 old += self.store.catalog.chunks(collection, self.store.catalog.chunk_ids(collection, p))
         if not old:
             return {}
-        got = self.store.vector_store(collection)._collection.get(ids=[c.id for c in old], include=["embeddings"])
+        got = self.store.vector_store(collection)._collection.get(
+            ids=[c.id for c in old], include=["embeddings"]
+        )
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
         return {embed_text(c): list(by_id[c.id]) for c in old if c.id in by_id}

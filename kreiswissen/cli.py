@@ -26,7 +26,9 @@ app.add_typer(models_app, name="models")
 
 
 @app.callback()
-def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Ausführliche Protokollausgabe")) -> None:
+def _main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Ausführliche Protokollausgabe"),
+) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else getattr(logging, os.environ.get("KREISWISSEN_LOG", "WARNING")),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -64,7 +64,10 @@ def prepare_generator(models_dir: Path) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tokenizer = AutoTokenizer.from_pretrained(str(models_dir), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(
-        str(models_dir), gguf_file=gguf.name, dtype=torch.bfloat16, quantization_config=GgufConfig(dequantize=True)
+        str(models_dir),
+        gguf_file=gguf.name,
+        dtype=torch.bfloat16,
+        quantization_config=GgufConfig(dequantize=True),
     )
     # Dequantised, it is a plain dense model: drop the GGUF quantizer so that it can be saved.
     model.hf_quantizer = None

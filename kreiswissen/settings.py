@@ -65,7 +65,7 @@ class GeneratorSettings(BaseModel):
     temperature: float = Field(0.0, description="0 = greedy decoding (deterministic)")
     context_window: int = Field(4096, description="Model context window in tokens")
     context_budget: int = Field(
-        2200, description="Tokens of source text given to the model; cut to fit the window"
+        1400, description="Tokens of source text given to the model; cut to fit the window"
     )
     threads: int = Field(0, description="CPU threads for generation; 0 = all cores")
     seed: int = Field(42, description="Random seed (only matters with temperature > 0)")
@@ -75,7 +75,9 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(5, description="Sources shown to the model and the user")
     candidates: int = Field(30, description="Candidates taken from each retriever before fusion")
     chunk_size: int = Field(1200, description="Target chunk size in characters")
-    chunk_min: int = Field(200, description="A split section's tail shorter than this joins the previous chunk")
+    chunk_min: int = Field(
+        200, description="A split section's tail shorter than this joins the previous chunk"
+    )
     gate_min_dense: float = Field(
         0.80, description="Relevance gate: refuse unless the best dense cosine reaches this ..."
     )

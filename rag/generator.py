@@ -45,7 +45,9 @@ class TransformersGenerator:
         self.model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.bfloat16, **kwargs)
         self.model.eval()
         self.name = path.name
-        self.context_window = min(settings.context_window, getattr(self.model.config, "max_position_embeddings", 1 << 30))
+        self.context_window = min(
+            settings.context_window, getattr(self.model.config, "max_position_embeddings", 1 << 30)
+        )
         self.seed = settings.seed
         self._lock = threading.Lock()  # one generation at a time: the CPU is the bottleneck anyway
 

@@ -3,6 +3,7 @@ BM25 tokens). Chroma runs embedded (PersistentClient) or as a server (HttpClient
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
@@ -71,7 +72,9 @@ class IndexStore:
                 host=settings.chroma.host, port=settings.chroma.port, settings=client_settings
             )
         else:
-            self.client = chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=client_settings)
+            self.client = chromadb.PersistentClient(
+                path=str(settings.index_dir / "chroma"), settings=client_settings
+            )
         self._stores: dict[str, ChromaVectorStore] = {}
         self._lock = threading.Lock()
 
@@ -106,10 +109,9 @@ class IndexStore:
         return len(orphans)
 
     def drop(self, collection: str) -> None:
-        try:
+        # chroma raises different errors for "does not exist" across versions
+        with contextlib.suppress(Exception):
             self.client.delete_collection(chroma_name(collection))
-        except Exception:  # chroma raises different errors for "does not exist" across versions
-            pass
         with self._lock:
             self._stores.pop(collection, None)
         self.catalog.drop_collection(collection)

@@ -44,4 +44,7 @@ def user_message(question: str, blocks: list[str]) -> str:
 
 
 def answer_messages(question: str, blocks: list[str]) -> list[Message]:
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_message(question, blocks)}]
+    return [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": user_message(question, blocks)},
+    ]

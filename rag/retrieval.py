@@ -38,7 +38,11 @@ class BM25Retriever(BaseRetriever):
             return []
         scores = self._bm25.get_scores(terms)
         best = sorted(range(len(scores)), key=lambda i: -scores[i])[: self._top_k]
-        return [NodeWithScore(node=TextNode(id_=self._ids[i]), score=float(scores[i])) for i in best if scores[i] > 0]
+        return [
+            NodeWithScore(node=TextNode(id_=self._ids[i]), score=float(scores[i]))
+            for i in best
+            if scores[i] > 0
+        ]
 
 
 @dataclass
@@ -70,7 +74,9 @@ class HybridRetriever:
             if self._bm25 is None or version != self._version:
                 rows = self.store.catalog.tokens(self.collection)
                 ids = [r[0] for r in rows]
-                self._bm25 = BM25Retriever(ids, [r[1].split() for r in rows], self.settings.retrieval.candidates)
+                self._bm25 = BM25Retriever(
+                    ids, [r[1].split() for r in rows], self.settings.retrieval.candidates
+                )
                 self._known = set(ids)
                 self._version = version
             return self._bm25

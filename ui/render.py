@@ -44,11 +44,11 @@ def source_card(source: Source, question: str) -> str:
         meta.append(f"Seite {c.page}" + (f"–{c.page_end}" if c.page_end and c.page_end != c.page else ""))
     return (
         f'<article class="kw-source" id="quelle-{source.number}" aria-label="Quelle {source.number}">'
-        f"<h4><span class=\"kw-num\">[{source.number}]</span> {escape(c.title)}</h4>"
+        f'<h4><span class="kw-num">[{source.number}]</span> {escape(c.title)}</h4>'
         f'<p class="kw-meta">{" · ".join(meta)}</p>'
         f'<blockquote class="kw-passage">{highlight(c.text, question)}</blockquote>'
         f'<p><a href="{document_link(source)}" target="_blank" rel="noopener">'
-        f"Originaldokument öffnen<span class=\"kw-sr\"> (Quelle {source.number}, neues Fenster)</span></a></p>"
+        f'Originaldokument öffnen<span class="kw-sr"> (Quelle {source.number}, neues Fenster)</span></a></p>'
         "</article>"
     )
 

