@@ -7,6 +7,7 @@ import os
 
 import typer
 
+from eval.cli import eval_command
 from ingest.cli import collections_command, ingest_command
 from rag.cli import ask_command
 from ui.cli import serve_command
@@ -22,6 +23,7 @@ app.command("ingest")(ingest_command)
 app.command("collections")(collections_command)
 app.command("ask")(ask_command)
 app.command("serve")(serve_command)
+app.command("eval")(eval_command)
 app.add_typer(models_app, name="models")
 
 

@@ -1,0 +1,121 @@
+"""Retrieval and answer metrics over eval results (one dict per question, as in results.jsonl).
+
+Document-level metrics look at the retrieved chunks' doc ids; section-level ones also need the gold
+section ("§ 6", "3.2") to head one of the chunk's heading-path components.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+KS = (1, 3, 5, 10)
+
+
+def section_matches(gold: str | None, section_path: str) -> bool:
+    """True if a component of the heading path starts with the gold section number."""
+    if not gold:
+        return False
+    token = re.sub(r"§\s*", "§ ", gold.strip()).rstrip(".")
+    # "§ 6" must not match "§ 6a" or "§ 60", "3.2" not "3.21" or "3.2.1" (its own component has "3.2")
+    pattern = re.compile(rf"^{re.escape(token)}(?!\w)(?!\.\d)", re.I)
+    return any(pattern.match(part.strip()) for part in section_path.split("›"))
+
+
+def _doc_hit(row: dict, item: dict) -> bool:
+    return item["doc"] == row["doc"]
+
+
+def _section_hit(row: dict, item: dict) -> bool:
+    return item["doc"] == row["doc"] and section_matches(row.get("section"), item.get("section", ""))
+
+
+def first_rank(row: dict, level: str) -> int | None:
+    hit = _doc_hit if level == "doc" else _section_hit
+    for rank, item in enumerate(row["retrieved"], start=1):
+        if hit(row, item):
+            return rank
+    return None
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
+
+
+def compute_metrics(rows: list[dict]) -> dict[str, float]:
+    answerable = [r for r in rows if r.get("answerable", True)]
+    unanswerable = [r for r in rows if not r.get("answerable", True)]
+    m: dict[str, float] = {"questions": len(rows), "answerable": len(answerable)}
+    for level, prefix in (("doc", ""), ("section", "section_")):
+        ranks = [first_rank(r, level) for r in answerable]
+        for k in KS:
+            m[f"{prefix}hit@{k}"] = _share([rank is not None and rank <= k for rank in ranks])
+        m[f"{prefix}mrr"] = _mean([1.0 / rank if rank else 0.0 for rank in ranks])
+
+    full = [r for r in rows if r.get("mode") == "full"]
+    if full:
+        pairs = [(r, c) for r in full if r.get("answerable", True) for c in r.get("cited", [])]
+        m["citation_precision"] = _share([c["doc"] == r["doc"] for r, c in pairs])
+        m["citation_precision_section"] = _share([_section_hit(r, c) for r, c in pairs])
+        m["answers_with_citation"] = _share([bool(r.get("cited")) for r in full if not r.get("refused")])
+    # In retrieval-only mode "refused" is the relevance gate's decision.
+    if answerable:
+        m["answer_rate"] = _share([not r.get("refused") for r in answerable])
+    if unanswerable:
+        m["refusal_rate"] = _share([bool(r.get("refused")) for r in unanswerable])
+    for key, scale, unit in (
+        ("retrieval", 1000, "_ms"),
+        ("first_token", 1, "_s"),
+        ("generation", 1, "_s"),
+        ("total", 1, "_s"),
+    ):
+        values = [r["timings"][key] * scale for r in rows if key in r.get("timings", {})]
+        if values:
+            m[f"{key}_p50{unit}"] = percentile(values, 50)
+            m[f"{key}_p95{unit}"] = percentile(values, 95)
+    return m
+
+
+def misses(rows: list[dict], k: int = 5) -> list[dict]:
+    """Questions that failed: gold section not in the top k, or a wrong refusal / missing refusal."""
+    out = []
+    for r in rows:
+        if r.get("answerable", True):
+            doc_rank, sec_rank = first_rank(r, "doc"), first_rank(r, "section")
+            if sec_rank is None or sec_rank > k or r.get("refused"):
+                out.append(r | {"doc_rank": doc_rank, "section_rank": sec_rank})
+        elif not r.get("refused"):
+            out.append(r | {"doc_rank": None, "section_rank": None})
+    return out
+
+
+def parse_thresholds(specs: list[str]) -> dict[str, float]:
+    out = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not sep:
+            raise ValueError(f"expected METRIC=VALUE, got {spec!r}")
+        out[name.strip()] = float(value)
+    return out
+
+
+def failed_thresholds(metrics: dict[str, float], thresholds: dict[str, float]) -> list[str]:
+    failures = []
+    for name, minimum in thresholds.items():
+        if name not in metrics:
+            failures.append(f"{name}: metric not computed in this run")
+        elif not metrics[name] >= minimum:
+            failures.append(f"{name} = {metrics[name]:.3f} < {minimum}")
+    return failures
+
+
+def _share(flags: list[bool]) -> float:
+    return sum(flags) / len(flags) if flags else 0.0
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0

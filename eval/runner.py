@@ -1,0 +1,115 @@
+"""Runs a question set through the one answer pipeline and records what happened per question."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ingest.service import IngestReport, IngestService
+from kreiswissen.settings import Settings
+from rag.answer_service import AnswerService
+from rag.relevance_gate import assess
+
+RETRIEVE_K = 10  # enough for hit@10; the answer itself uses retrieval.top_k
+
+
+def load_questions(path: Path) -> list[dict]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if "question" not in row:
+            raise ValueError(f"{path}:{n}: missing 'question'")
+        row.setdefault("id", f"q{n:03d}")
+        row.setdefault("answerable", bool(row.get("doc")))
+        rows.append(row)
+    return rows
+
+
+def apply_overrides(settings: Settings, overrides: list[str]) -> Settings:
+    """`retrieval.top_k=8`-style overrides on top of the current settings."""
+    data = settings.model_dump()
+    for spec in overrides:
+        key, sep, value = spec.partition("=")
+        if not sep:
+            raise ValueError(f"expected KEY=VALUE, got {spec!r}")
+        target = data
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            target = target[part]
+        if leaf not in target:
+            raise ValueError(f"unknown setting {key!r}")
+        target[leaf] = value
+    return Settings.model_validate(data)
+
+
+def eval_index_dir(settings: Settings, corpus: Path) -> Path:
+    """One cached index per corpus, embedder and chunking, so repeated runs only re-check files."""
+    r, e = settings.retrieval, settings.embedding
+    key = f"{corpus.resolve()}|{e.backend}|{e.model_path}|{e.query_prefix}|{r.chunk_size}|{r.chunk_min}"
+    return settings.data_dir / "eval-index" / hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def prepare_index(settings: Settings, corpus: Path, index_dir: Path | None) -> tuple[Settings, IngestReport]:
+    index_dir = index_dir or eval_index_dir(settings, corpus)
+    settings = settings.model_copy(update={"data_dir": index_dir, "collection": "eval"})
+    report = IngestService(settings).ingest([corpus])
+    return settings, report
+
+
+def run_questions(
+    settings: Settings,
+    questions: list[dict],
+    retrieval_only: bool,
+    on_done: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    service = AnswerService(settings)
+    rows = []
+    for q in questions:
+        retrieved = service.retrieve(q["question"], top_k=max(RETRIEVE_K, settings.retrieval.top_k))
+        gate = assess(q["question"], retrieved, settings.retrieval)
+        row: dict[str, Any] = {
+            "id": q["id"],
+            "question": q["question"],
+            "doc": q.get("doc"),
+            "section": q.get("section"),
+            "answerable": q["answerable"],
+            "mode": "retrieval" if retrieval_only else "full",
+            "retrieved": [
+                {
+                    "rank": s.number,
+                    "doc": s.chunk.doc_id,
+                    "section": s.chunk.section,
+                    "page": s.chunk.page,
+                    "score": round(s.score, 5),
+                    "dense": round(retrieved.dense.get(s.chunk.id, 0.0), 4),
+                    "bm25": round(retrieved.bm25.get(s.chunk.id, 0.0), 3),
+                }
+                for s in retrieved.sources
+            ],
+            "gate": {"best_dense": gate.best_dense, "coverage": gate.coverage, "relevant": gate.relevant},
+            "timings": {"retrieval": retrieved.seconds},
+        }
+        if retrieval_only:
+            row["refused"] = not gate.relevant
+        else:
+            answer = service.answer(q["question"])
+            row |= {
+                "answer": answer.text,
+                "refused": answer.refused,
+                "cited": [
+                    {"number": s.number, "doc": s.chunk.doc_id, "section": s.chunk.section}
+                    for s in answer.cited_sources
+                ],
+                "flagged": answer.flagged,
+                "model": answer.model,
+                "timings": answer.timings,
+            }
+        rows.append(row)
+        if on_done:
+            on_done(row)
+    return rows
