@@ -72,6 +72,11 @@ class GeneratorSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
+    mode: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="hybrid: German BM25 + dense vectors fused by RRF; or one of them alone"
+    )
+    rerank: bool = Field(True, description="Second stage: re-score candidates by heading and title match")
+    legal_refs: bool = Field(True, description="'§ 6 FZV' in a question goes straight to that section")
     top_k: int = Field(5, description="Sources shown to the model and the user")
     candidates: int = Field(30, description="Candidates taken from each retriever before fusion")
     chunk_size: int = Field(1200, description="Target chunk size in characters")

@@ -16,11 +16,13 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from rank_bm25 import BM25Okapi
 
-from kreiswissen.schema import Chunk, Source
+from kreiswissen.schema import Source
 from kreiswissen.settings import Settings
 
 from .german_text import analyze
-from .index_store import IndexStore, chunk_to_node
+from .index_store import IndexStore
+from .legal_refs import find_refs, law_matches
+from .rerank import rerank
 
 RRF_K = 60  # the constant of Cormack et al. (2009)
 
@@ -83,27 +85,59 @@ class HybridRetriever:
 
     def retrieve(self, query: str, top_k: int | None = None) -> Retrieved:
         started = time.perf_counter()
-        top_k = top_k or self.settings.retrieval.top_k
+        r = self.settings.retrieval
+        top_k = top_k or r.top_k
         bm25_leg = self._bm25_leg()
         bundle = QueryBundle(query)
-        bm25 = {n.node.node_id: n.score or 0.0 for n in bm25_leg.retrieve(bundle)}
-        # Vectors the catalog does not know are leftovers of an interrupted ingest: ignore them.
-        dense = {
-            n.node.node_id: _cosine(n.score)
-            for n in self._dense.retrieve(bundle)
-            if n.node.node_id in self._known
-        }
+        bm25: dict[str, float] = {}
+        dense: dict[str, float] = {}
+        if r.mode != "dense":
+            bm25 = {n.node.node_id: n.score or 0.0 for n in bm25_leg.retrieve(bundle)}
+        if r.mode != "bm25":
+            # Vectors the catalog does not know are leftovers of an interrupted ingest: ignore them.
+            dense = {
+                n.node.node_id: _cosine(n.score)
+                for n in self._dense.retrieve(bundle)
+                if n.node.node_id in self._known
+            }
         fused: dict[str, float] = {}
         for ranking in (dense, bm25):
             for rank, chunk_id in enumerate(sorted(ranking, key=ranking.__getitem__, reverse=True)):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-        best = sorted(fused, key=fused.__getitem__, reverse=True)[:top_k]
-        chunks = {c.id: c for c in self.store.catalog.chunks(self.collection, best)}
+        pinned = self._legal_ref_hits(query) if r.legal_refs else []
+        chunks = {c.id: c for c in self.store.catalog.chunks(self.collection, [*fused, *pinned])}
+        if r.rerank:
+            fused = rerank(query, fused, chunks)
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)
+        best = list(dict.fromkeys([*pinned, *ranked]))[:top_k]
+        top_score = max(fused.values(), default=1.0)
         sources = [
-            Source(number=i, chunk=chunks[cid], score=fused[cid])
+            Source(number=i, chunk=chunks[cid], score=fused.get(cid, top_score))
             for i, cid in enumerate((c for c in best if c in chunks), start=1)
         ]
         return Retrieved(sources=sources, dense=dense, bm25=bm25, seconds=time.perf_counter() - started)
+
+    def _legal_ref_hits(self, query: str) -> list[str]:
+        """Chunks of the sections a question names explicitly ("§ 6 FZV"), in document order."""
+        hits: list[str] = []
+        for ref in find_refs(query):
+            rows = self.store.catalog.db.execute(
+                "SELECT id, doc_id, title, section FROM chunks WHERE collection=? AND section LIKE ? "
+                "ORDER BY path, position",
+                (self.collection, f"%{ref.section}%"),
+            ).fetchall()
+            matching = [
+                row
+                for row in rows
+                if any(
+                    p == ref.section or p.startswith(ref.section + " ") for p in row["section"].split(" › ")
+                )
+                and (ref.law is None or law_matches(ref.law, row["doc_id"], row["title"]))
+            ]
+            # Without a law name a "§ 6" is ambiguous across documents: pin it only if unique.
+            if len({row["doc_id"] for row in matching}) == 1:
+                hits += [row["id"] for row in matching[:3]]
+        return hits
 
 
 def _cosine(chroma_similarity: float | None) -> float:
@@ -111,10 +145,3 @@ def _cosine(chroma_similarity: float | None) -> float:
     import math
 
     return 1.0 + math.log(chroma_similarity) if chroma_similarity else 0.0
-
-
-def source_nodes(sources: list[Source]) -> list[NodeWithScore]:
-    return [NodeWithScore(node=chunk_to_node(s.chunk), score=s.score) for s in sources]
-
-
-__all__ = ["BM25Retriever", "Chunk", "HybridRetriever", "Retrieved", "source_nodes"]

@@ -44,7 +44,7 @@ def test_markdown_law_sections_follow_paragraphs() -> None:
     assert any(s.startswith("§ 6 Tagegeld") for s in sections)
     tagegeld = next(c for c in chunks if c.section.startswith("§ 6"))
     assert "Tagegeld" in tagegeld.text
-    assert doc.title == "Bundesreisekostengesetz"
+    assert doc.title == "Bundesreisekostengesetz (BRKG 2005)"
 
 
 def test_chunks_have_heading_path_page_and_stable_ids() -> None:

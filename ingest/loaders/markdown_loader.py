@@ -29,10 +29,11 @@ def load_markdown(path: Path) -> LoadedDocument:
             in_fence = not in_fence
         if not in_fence and (m := _ATX.match(ln)):
             level, heading = len(m.group(1)), m.group(2)
-            # The first top-level heading is the document's title, not a section.
+            # The first top-level heading is the document's title (it often carries the
+            # abbreviation, "Bundesmeldegesetz (BMG)"), not a section.
             if not title_level and level == 1:
                 title_level = 1
-                title = heading if not title or len(heading) <= len(title) else title
+                title = heading
                 continue
             builder.heading(level, heading)
             continue

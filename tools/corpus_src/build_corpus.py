@@ -127,8 +127,7 @@ def build_pdf(doc: dict, out: Path) -> None:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
     from reportlab.pdfgen import canvas as rl_canvas
-    from reportlab.platypus import (KeepTogether, ListFlowable, ListItem,
-                                    Paragraph, SimpleDocTemplate, Spacer,
+    from reportlab.platypus import (KeepTogether, Paragraph, SimpleDocTemplate, Spacer,
                                     Table, TableStyle)
     from xml.sax.saxutils import escape
 
@@ -143,6 +142,8 @@ def build_pdf(doc: dict, out: Path) -> None:
                            fontSize=13.5, leading=17, spaceBefore=12, spaceAfter=6)
     st_h2 = ParagraphStyle("h2", parent=base, fontName="Helvetica-Bold",
                            fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=4)
+    st_item = ParagraphStyle("item", parent=base, leftIndent=16, bulletIndent=4,
+                             spaceAfter=3)
     st_cell = ParagraphStyle("cell", parent=base, fontSize=9.5, leading=12, spaceAfter=0)
     st_cell_h = ParagraphStyle("cellh", parent=st_cell, fontName="Helvetica-Bold")
 
@@ -179,19 +180,17 @@ def build_pdf(doc: dict, out: Path) -> None:
     for m in doc["meta"]:
         story.append(Paragraph(escape(m), st_meta))
     story.append(Spacer(1, 8))
-    pending_heading = None
+    pending: list = []  # headings waiting for their first content block
     for kind, val in doc["blocks"]:
         if kind in ("h1", "h2"):
-            if pending_heading is not None:
-                story.append(pending_heading)
-            pending_heading = Paragraph(escape(val), st_h1 if kind == "h1" else st_h2)
+            pending.append(Paragraph(escape(val), st_h1 if kind == "h1" else st_h2))
             continue
         if kind == "p":
             flow = Paragraph(escape(val), base)
         elif kind == "ul":
-            flow = ListFlowable(
-                [ListItem(Paragraph(escape(i), base), leftIndent=14) for i in val],
-                bulletType="bullet", start="•", leftIndent=14, bulletFontSize=9)
+            # bullet paragraphs with an en dash: "•" in the standard Type1
+            # fonts is not mapped back to Unicode by common text extractors
+            flow = [Paragraph(escape(i), st_item, bulletText="–") for i in val]
         elif kind == "table":
             ncols = max(len(r) for r in val)
             rows = []
@@ -209,20 +208,18 @@ def build_pdf(doc: dict, out: Path) -> None:
             ]))
         else:
             raise ValueError(kind)
-        if pending_heading is not None:
-            # keep a heading together with the first block that follows it
-            story.append(KeepTogether([pending_heading, flow]) if kind != "table"
-                         else pending_heading)
-            if kind == "table":
-                story.append(Spacer(1, 2))
-                story.append(flow)
-            pending_heading = None
+        flows = flow if isinstance(flow, list) else [flow]
+        if pending and kind != "table":
+            # keep headings together with the first block that follows them
+            story.append(KeepTogether(pending + flows[:1]))
+            story.extend(flows[1:])
         else:
-            story.append(flow)
+            story.extend(pending)
+            story.extend(flows)
+        pending = []
         if kind == "table":
             story.append(Spacer(1, 8))
-    if pending_heading is not None:
-        story.append(pending_heading)
+    story.extend(pending)
 
     buf = io.BytesIO()
     pdf = SimpleDocTemplate(
