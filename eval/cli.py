@@ -42,6 +42,10 @@ def eval_command(
         list[str] | None, typer.Option("--set", help="Einstellung, z. B. retrieval.top_k=8")
     ] = None,
     title: Annotated[str, typer.Option(help="Titel des Berichts")] = "Kreiswissen – Evaluation",
+    ablation: Annotated[
+        bool,
+        typer.Option("--ablation", help="Suche je Konfiguration vergleichen (dense, bm25, hybrid, +rerank)"),
+    ] = False,
 ) -> None:
     """Frage-Set auswerten: Such- und Antwortqualität, Bericht, Schwellenwerte."""
     from .runner import apply_overrides, load_questions, prepare_index, run_questions
@@ -53,6 +57,17 @@ def eval_command(
     with console.status("Indexiere Korpus (nur neue oder geänderte Dateien) …"):
         settings, ingest = prepare_index(settings, corpus, index)
     console.print(f"Index: {ingest.summary_de()}")
+    if ablation:
+        from .ablation import COLUMNS, run_ablation
+
+        with console.status("Vergleiche Suchkonfigurationen …"):
+            results = run_ablation(settings, rows_in, out)
+        table = Table("Konfiguration", *COLUMNS, title="Ablation der Suche")
+        for name, m in results.items():
+            table.add_row(name, *(fmt(m[c]) for c in COLUMNS))
+        console.print(table)
+        console.print(f"Tabelle: {out / 'ablation.md'}")
+        return
     with Progress(
         TextColumn("Fragen"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as bar:

@@ -84,10 +84,12 @@ class RetrievalSettings(BaseModel):
         200, description="A split section's tail shorter than this joins the previous chunk"
     )
     gate_min_dense: float = Field(
-        0.80, description="Relevance gate: refuse unless the best dense cosine reaches this ..."
+        0.86,
+        description="Relevance gate: answer when the best dense cosine reaches this (calibrated for the "
+        "default embedder with `kreiswissen eval`; recalibrate after changing the embedder) ...",
     )
     gate_min_coverage: float = Field(
-        0.5, description="... or this share of the question's content words occurs in the top sources"
+        0.85, description="... or when this share of the question's content words occurs in the top sources"
     )
 
 

@@ -16,6 +16,7 @@ from kreiswissen.settings import Settings
 
 from .citation_check import check_citations
 from .embedding import build_embed_model
+from .followup import rewrite
 from .generator import Generator, build_generator
 from .index_store import IndexStore
 from .prompt import REFUSAL, answer_messages, source_block
@@ -65,20 +66,27 @@ class AnswerService:
     def retrieve(self, question: str, collection: str | None = None, top_k: int | None = None) -> Retrieved:
         return self.retriever(collection).retrieve(question, top_k)
 
-    def answer(self, question: str, collection: str | None = None) -> Answer:
+    def answer(
+        self, question: str, collection: str | None = None, history: list[str] | None = None
+    ) -> Answer:
         final = None
-        for event in self.stream(question, collection):
+        for event in self.stream(question, collection, history):
             if event.kind == "answer":
                 final = event.answer
         assert final is not None
         return final
 
-    def stream(self, question: str, collection: str | None = None) -> Iterator[Event]:
+    def stream(
+        self, question: str, collection: str | None = None, history: list[str] | None = None
+    ) -> Iterator[Event]:
+        """Answer `question`; `history` holds the earlier (standalone) questions of the conversation."""
         started = time.perf_counter()
-        question = " ".join(question.split())
+        asked = " ".join(question.split())
+        standalone = rewrite(asked, history or [])
+        question = standalone or asked
         retrieved = self.retrieve(question, collection)
         timings = {"retrieval": retrieved.seconds}
-        yield Event("sources", sources=retrieved.sources)
+        yield Event("sources", sources=retrieved.sources, standalone_question=standalone)
 
         relevance = assess(question, retrieved, self.settings.retrieval)
         if not relevance.relevant:
@@ -89,7 +97,8 @@ class AnswerService:
                 relevance.coverage,
             )
             timings["total"] = time.perf_counter() - started
-            answer = Answer(question, REFUSAL, retrieved.sources, refused=True, timings=timings)
+            answer = Answer(asked, REFUSAL, retrieved.sources, refused=True, standalone_question=standalone)
+            answer.timings = timings
             yield Event("answer", answer=answer)
             return
 
@@ -108,11 +117,11 @@ class AnswerService:
         timings["generation"] = time.perf_counter() - gen_started
 
         if any(marker in text.lower() for marker in _REFUSAL_MARKERS) and len(text) < 300:
-            answer = Answer(question, REFUSAL, retrieved.sources, refused=True, model=generator.name)
+            answer = Answer(asked, REFUSAL, retrieved.sources, refused=True, model=generator.name)
         else:
             report = check_citations(text, shown)
             answer = Answer(
-                question,
+                asked,
                 report.text,
                 retrieved.sources,
                 cited=report.cited,
@@ -121,6 +130,7 @@ class AnswerService:
             )
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
+        answer.standalone_question = standalone
         yield Event("answer", answer=answer)
 
     def _fit_context(

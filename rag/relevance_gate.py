@@ -31,5 +31,7 @@ def assess(question: str, retrieved: Retrieved, settings: RetrievalSettings) -> 
     for s in retrieved.sources[:3]:
         found |= set(analyze(f"{s.chunk.heading_line}\n{s.chunk.text}"))
     coverage = len(terms & found) / len(terms) if terms else 0.0
-    relevant = best_dense >= settings.gate_min_dense or coverage >= settings.gate_min_coverage
+    # Without a dense leg (retrieval.mode = "bm25") only the word coverage can decide.
+    dense_ok = best_dense >= settings.gate_min_dense if retrieved.dense else False
+    relevant = dense_ok or coverage >= settings.gate_min_coverage
     return Relevance(best_dense, coverage, relevant)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from html import escape
 
 import gradio as gr
 
@@ -40,35 +41,42 @@ CSS = """
 def build_app(settings: Settings, service: AnswerService | None = None) -> gr.Blocks:
     service = service or AnswerService(settings)
 
-    def respond(question: str, history: list[dict]) -> Iterator[tuple[list[dict], str, str]]:
+    def respond(
+        question: str, history: list[dict], asked: list[str]
+    ) -> Iterator[tuple[list[dict], str, str, list[str]]]:
         question = (question or "").strip()
         if not question:
-            yield history, sources_html([], ""), ""
+            yield history, sources_html([], ""), "", asked
             return
         history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
-        yield history, '<p role="status">Suche in den Dokumenten …</p>', ""
+        yield history, '<p role="status">Suche in den Dokumenten …</p>', "", asked
         try:
-            sources = []
-            for event in service.stream(question):
+            sources, prefix, searched = [], "", question
+            for event in service.stream(question, history=asked):
                 if event.kind == "sources":
                     sources = event.sources or []
-                    yield history, sources_html(sources, question), ""
+                    if event.standalone_question:
+                        searched = event.standalone_question
+                        prefix = f"*Verstanden als: „{escape(searched)}“*\n\n"
+                        history[-1]["content"] = prefix
+                    yield history, sources_html(sources, searched), "", asked
                 elif event.kind == "token":
                     history[-1]["content"] += event.token
-                    yield history, gr.skip(), ""
+                    yield history, gr.skip(), "", asked
                 elif event.kind == "answer" and event.answer is not None:
-                    history[-1]["content"] = answer_markdown(event.answer)
-                    yield history, sources_html(sources, question, event.answer), ""
+                    history[-1]["content"] = prefix + answer_markdown(event.answer)
+                    yield history, sources_html(sources, searched, event.answer), "", [*asked, searched]
         except Exception:
             log.exception("answer failed for a question")
             history[-1]["content"] = ERROR_TEXT
-            yield history, gr.skip(), ""
+            yield history, gr.skip(), "", asked
 
-    def api_answer(question: str) -> dict:
-        """Answer one question: text, cited and further sources (for scripts and tests)."""
-        answer = service.answer(question)
+    def api_answer(question: str, history: list[str] | None = None) -> dict:
+        """Answer one question (with the earlier questions of the conversation, if any)."""
+        answer = service.answer(question, history=history or [])
         return {
             "answer": answer.text,
+            "standalone_question": answer.standalone_question,
             "refused": answer.refused,
             "cited": [_source_dict(s) for s in answer.cited_sources],
             "further": [_source_dict(s) for s in answer.further_sources],
@@ -100,9 +108,11 @@ def build_app(settings: Settings, service: AnswerService | None = None) -> gr.Bl
                 gr.Examples(EXAMPLES, inputs=question, label="Beispielfragen")
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html([], ""), label="Quellen", elem_id="kw-sources")
-        ask.click(respond, [question, chat], [chat, sources, question], api_name=False)
-        question.submit(respond, [question, chat], [chat, sources, question], api_name=False)
-        clear.click(lambda: ([], sources_html([], ""), ""), None, [chat, sources, question], api_name=False)
+        asked = gr.State([])  # earlier standalone questions, for follow-ups
+        outputs = [chat, sources, question, asked]
+        ask.click(respond, [question, chat, asked], outputs, api_name=False)
+        question.submit(respond, [question, chat, asked], outputs, api_name=False)
+        clear.click(lambda: ([], sources_html([], ""), "", []), None, outputs, api_name=False)
         gr.api(api_answer, api_name="answer")
     return app
 

@@ -1,0 +1,33 @@
+"""Retrieval ablation: the same questions and index under each retrieval configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kreiswissen.settings import Settings
+
+from .metrics import compute_metrics
+from .report import fmt
+from .runner import run_questions
+
+CONFIGS: dict[str, dict] = {
+    "dense": {"mode": "dense", "rerank": False, "legal_refs": False},
+    "bm25": {"mode": "bm25", "rerank": False, "legal_refs": False},
+    "hybrid": {"mode": "hybrid", "rerank": False, "legal_refs": False},
+    "hybrid+rerank": {"mode": "hybrid", "rerank": True, "legal_refs": True},
+}
+COLUMNS = ["hit@1", "hit@5", "section_hit@1", "section_hit@5", "mrr", "section_mrr", "retrieval_p50_ms"]
+
+
+def run_ablation(settings: Settings, questions: list[dict], out: Path) -> dict[str, dict]:
+    results = {}
+    for name, overrides in CONFIGS.items():
+        variant = settings.model_copy(
+            update={"retrieval": settings.retrieval.model_copy(update=overrides)}, deep=True
+        )
+        results[name] = compute_metrics(run_questions(variant, questions, retrieval_only=True))
+    lines = ["| Konfiguration | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(fmt(m[c]) for c in COLUMNS) + " |" for name, m in results.items()]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ablation.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return results

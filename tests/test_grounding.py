@@ -1,0 +1,130 @@
+"""Grounding: citation checks, refusals, follow-ups and the context budget, on real parts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from kreiswissen.schema import Chunk, Source
+from kreiswissen.settings import GeneratorSettings
+from rag.citation_check import check_citations
+from rag.followup import rewrite
+from rag.generator import OpenAICompatibleGenerator
+from rag.prompt import REFUSAL
+
+
+def _source(n: int, text: str, title: str = "Handbuch Kfz-Zulassung", section: str = "3 Gebühren") -> Source:
+    chunk = Chunk(
+        id=f"c{n}", text=text, doc_id="handbuch", title=title, section=section, source_path="/x.pdf"
+    )
+    return Source(number=n, chunk=chunk, score=1.0)
+
+
+SOURCES = [
+    _source(1, "Die Gebühr für die Umschreibung eines Gebrauchtwagens beträgt 27,60 Euro."),
+    _source(
+        2, "Für ein Wunschkennzeichen werden zusätzlich 12,80 Euro erhoben.", section="4 Wunschkennzeichen"
+    ),
+]
+
+
+def test_fabricated_citation_is_removed_and_reported() -> None:
+    report = check_citations(
+        "Die Umschreibung kostet 27,60 Euro [1]. Das Amt ist samstags geöffnet [9].", SOURCES
+    )
+    assert report.invalid == [9]
+    assert "[9]" not in report.text
+    assert report.cited == [1]
+
+
+def test_citation_without_support_is_flagged() -> None:
+    report = check_citations("Die Zulassungsstelle ist samstags von 8 bis 12 Uhr geöffnet [2].", SOURCES)
+    assert report.flagged == [2]
+    assert report.cited == []
+    assert report.unsupported_sentences
+
+
+def test_missing_citation_is_added_when_a_source_clearly_says_it() -> None:
+    report = check_citations("Für ein Wunschkennzeichen werden zusätzlich 12,80 Euro erhoben.", SOURCES)
+    assert report.cited == [2]
+    assert report.text.endswith("[2].")
+
+
+def test_followup_takes_the_subject_of_the_previous_turn() -> None:
+    previous = ["Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?"]
+    assert rewrite("Und was kostet das?", previous) == "Was kostet die Zulassung eines Gebrauchtwagens?"
+    assert (
+        rewrite("Wer ist dafür zuständig?", previous)
+        == "Wer ist für die Zulassung eines Gebrauchtwagens zuständig?"
+    )
+    assert rewrite("Wie hoch ist das Tagegeld bei einer Dienstreise?", previous) is None
+    assert rewrite("Und was kostet das?", []) is None
+
+
+def test_followup_is_rewritten_before_retrieval(answer_service) -> None:
+    history = ["Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?"]
+    events = answer_service.stream("Und was kostet das?", history=history)
+    first = next(events)
+    events.close()
+    assert first.kind == "sources"
+    assert first.standalone_question == "Was kostet die Zulassung eines Gebrauchtwagens?"
+    assert any(s.chunk.doc_id.startswith(("handbuch-kfz", "verwaltungsgebuehren")) for s in first.sources)
+
+
+def test_unanswerable_question_is_refused_with_closest_documents(answer_service) -> None:
+    answer = answer_service.answer("Wie hoch ist die Hundesteuer für einen zweiten Hund?")
+    assert answer.refused
+    assert answer.text == REFUSAL
+    assert answer.sources  # the closest documents are still shown
+    assert answer.cited == []
+
+
+def test_context_budget_is_respected_for_long_sources(answer_service) -> None:
+    generator = answer_service.generator
+    long_text = "Die Frist beträgt zwei Wochen und beginnt mit dem Eingang des Antrags. " * 400
+    sources = [_source(n, long_text, section=f"{n} Fristen") for n in range(1, 6)]
+    shown, blocks = answer_service._fit_context("Wie lang ist die Frist?", sources, generator)
+    budget = answer_service.settings.generator.context_budget
+    used = sum(generator.count_tokens(b) for b in blocks)
+    assert shown and used <= budget + 2 * len(blocks)
+    assert blocks[-1].rstrip().endswith("…\n</quelle>") or len(shown) < len(sources)
+    from rag.prompt import answer_messages
+
+    prompt = generator.prompt_tokens(answer_messages("Wie lang ist die Frist?", blocks))
+    assert prompt + answer_service.settings.generator.max_new_tokens <= generator.context_window
+
+
+class _OpenAIStub(BaseHTTPRequestHandler):
+    """A loopback server speaking the streaming chat-completions protocol (as vLLM does)."""
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(body)  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for piece in ["Die Gebühr ", "beträgt 27,60 Euro [1]."]:
+            chunk = {"choices": [{"delta": {"content": piece}}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_openai_compatible_generator_streams_from_a_server() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OpenAIStub)
+    server.requests = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = GeneratorSettings(backend="openai", api_base=f"http://127.0.0.1:{server.server_port}/v1")
+        generator = OpenAICompatibleGenerator(settings)
+        tokens = list(
+            generator.stream([{"role": "user", "content": "Frage"}], max_new_tokens=50, temperature=0)
+        )
+        assert "".join(tokens) == "Die Gebühr beträgt 27,60 Euro [1]."
+        sent = server.requests[0]  # type: ignore[attr-defined]
+        assert sent["stream"] is True and sent["max_tokens"] == 50 and sent["temperature"] == 0
+    finally:
+        server.shutdown()
