@@ -28,6 +28,10 @@ from .loaders import SUPPORTED_SUFFIXES, LoadError, load_document
 
 log = logging.getLogger(__name__)
 
+# Bump when loaders or the chunker change what they produce: unchanged files are then re-chunked
+# (their embeddings are re-used wherever a chunk's text stays the same).
+PIPELINE_VERSION = 2
+
 
 @dataclass
 class IngestReport:
@@ -104,6 +108,8 @@ class IngestService:
         self.store = store or IndexStore(settings)
         self.embed_model = build_embed_model(settings.embedding)
         self.embedding = embedding_name(settings.embedding)
+        r = settings.retrieval
+        self.pipeline = f"v{PIPELINE_VERSION}|size={r.chunk_size}|min={r.chunk_min}"
 
     def ingest(
         self,
@@ -130,7 +136,8 @@ class IngestService:
             self.store.reconcile(collection)
             self._run(collection, roots, report, progress, cancel)
             status = "cancelled" if report.cancelled else "done"
-            catalog.mark_indexed(collection)
+            if not report.cancelled:
+                catalog.mark_indexed(collection, self.pipeline)
         finally:
             report.seconds = time.time() - started
             catalog.finish_run(run_id, status, report.as_dict())
@@ -147,6 +154,7 @@ class IngestService:
     ) -> None:
         catalog = self.store.catalog
         known = {p: r for p, r in catalog.files(collection).items() if _under(p, roots)}
+        stale = catalog.pipeline(collection) != self.pipeline  # chunks made by another pipeline
         files = discover(roots)
         on_disk = {str(p) for p in files}
         gone = {p: r for p, r in known.items() if p not in on_disk}
@@ -164,11 +172,11 @@ class IngestService:
             try:
                 stat = path.stat()
                 old = known.get(key)
-                if old and old.size == stat.st_size and old.mtime == stat.st_mtime:
+                if old and not stale and old.size == stat.st_size and old.mtime == stat.st_mtime:
                     report.skipped.append(key)
                     continue
                 sha = file_sha256(path)
-                if old and old.sha256 == sha:
+                if old and not stale and old.sha256 == sha:
                     # Touched but not changed: refresh the manifest, keep the chunks.
                     catalog.db.execute(
                         "UPDATE files SET mtime=? WHERE collection=? AND path=?",

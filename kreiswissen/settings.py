@@ -75,7 +75,13 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="hybrid: German BM25 + dense vectors fused by RRF; or one of them alone"
     )
-    rerank: bool = Field(True, description="Second stage: re-score candidates by heading and title match")
+    dense_weight: float = Field(1.0, description="Weight of the dense ranking in reciprocal rank fusion")
+    bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in reciprocal rank fusion")
+    rerank: bool = Field(
+        True,
+        description="Second stage: re-score all candidates with both dense and BM25 scores (convex fusion)",
+    )
+    rerank_dense_weight: float = Field(0.7, description="Share of the dense score in the second stage")
     legal_refs: bool = Field(True, description="'§ 6 FZV' in a question goes straight to that section")
     top_k: int = Field(5, description="Sources shown to the model and the user")
     candidates: int = Field(30, description="Candidates taken from each retriever before fusion")

@@ -66,6 +66,10 @@ MIGRATIONS: list[str] = [
         summary TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 3: which loader/chunker version and settings produced a collection's chunks
+    """
+    ALTER TABLE collections ADD COLUMN pipeline TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 
@@ -154,8 +158,14 @@ class Catalog:
                 db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
             db.execute("DELETE FROM collections WHERE name=?", (name,))
 
-    def mark_indexed(self, name: str) -> None:
-        self.db.execute("UPDATE collections SET indexed_at=? WHERE name=?", (time.time(), name))
+    def mark_indexed(self, name: str, pipeline: str) -> None:
+        self.db.execute(
+            "UPDATE collections SET indexed_at=?, pipeline=? WHERE name=?", (time.time(), pipeline, name)
+        )
+
+    def pipeline(self, name: str) -> str:
+        row = self.db.execute("SELECT pipeline FROM collections WHERE name=?", (name,)).fetchone()
+        return row[0] if row else ""
 
     # files (the manifest) ----------------------------------------------------------------
     def files(self, collection: str) -> dict[str, FileRecord]:

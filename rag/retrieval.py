@@ -22,7 +22,7 @@ from kreiswissen.settings import Settings
 from .german_text import analyze
 from .index_store import IndexStore
 from .legal_refs import find_refs, law_matches
-from .rerank import rerank
+from .rerank import score_fusion
 
 RRF_K = 60  # the constant of Cormack et al. (2009)
 
@@ -31,6 +31,7 @@ class BM25Retriever(BaseRetriever):
     def __init__(self, ids: list[str], tokens: list[list[str]], top_k: int) -> None:
         super().__init__()
         self._ids = ids
+        self._index = {cid: i for i, cid in enumerate(ids)}
         self._bm25 = BM25Okapi(tokens) if ids else None
         self._top_k = top_k
 
@@ -45,6 +46,15 @@ class BM25Retriever(BaseRetriever):
             for i in best
             if scores[i] > 0
         ]
+
+    def scores_for(self, query: str, ids: list[str]) -> dict[str, float]:
+        """BM25 scores of given chunks (for candidates the BM25 leg itself did not rank)."""
+        terms = analyze(query)
+        known = [cid for cid in ids if cid in self._index]
+        if self._bm25 is None or not terms or not known:
+            return dict.fromkeys(ids, 0.0)
+        scores = self._bm25.get_batch_scores(terms, [self._index[cid] for cid in known])
+        return dict.fromkeys(ids, 0.0) | {cid: float(s) for cid, s in zip(known, scores, strict=True)}
 
 
 @dataclass
@@ -89,6 +99,8 @@ class HybridRetriever:
         top_k = top_k or r.top_k
         bm25_leg = self._bm25_leg()
         bundle = QueryBundle(query)
+        if r.mode != "bm25":
+            bundle.embedding = self.embed_model.get_query_embedding(query)
         bm25: dict[str, float] = {}
         dense: dict[str, float] = {}
         if r.mode != "dense":
@@ -101,13 +113,13 @@ class HybridRetriever:
                 if n.node.node_id in self._known
             }
         fused: dict[str, float] = {}
-        for ranking in (dense, bm25):
+        for ranking, weight in ((dense, r.dense_weight), (bm25, r.bm25_weight)):
             for rank, chunk_id in enumerate(sorted(ranking, key=ranking.__getitem__, reverse=True)):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
         pinned = self._legal_ref_hits(query) if r.legal_refs else []
         chunks = {c.id: c for c in self.store.catalog.chunks(self.collection, [*fused, *pinned])}
-        if r.rerank:
-            fused = rerank(query, fused, chunks)
+        if r.rerank and r.mode == "hybrid" and fused:
+            fused = self._second_stage(query, bundle.embedding or [], fused, bm25, bm25_leg)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         best = list(dict.fromkeys([*pinned, *ranked]))[:top_k]
         top_score = max(fused.values(), default=1.0)
@@ -116,6 +128,16 @@ class HybridRetriever:
             for i, cid in enumerate((c for c in best if c in chunks), start=1)
         ]
         return Retrieved(sources=sources, dense=dense, bm25=bm25, seconds=time.perf_counter() - started)
+
+    def _second_stage(
+        self, query: str, query_embedding: list[float], fused: dict[str, float], bm25: dict[str, float], leg
+    ) -> dict[str, float]:
+        ids = list(fused)
+        got = self.store.vector_store(self.collection)._collection.get(ids=ids, include=["embeddings"])
+        embeddings = dict(zip(got["ids"], got["embeddings"], strict=True))
+        missing = [cid for cid in ids if cid not in bm25]
+        scores = bm25 | leg.scores_for(query, missing)
+        return score_fusion(query_embedding, embeddings, scores, self.settings.retrieval.rerank_dense_weight)
 
     def _legal_ref_hits(self, query: str) -> list[str]:
         """Chunks of the sections a question names explicitly ("§ 6 FZV"), in document order."""
