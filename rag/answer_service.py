@@ -21,10 +21,11 @@ from .generator import Generator, build_generator
 from .index_store import IndexStore
 from .prompt import REFUSAL, answer_messages, source_block
 from .relevance_gate import assess
-from .retrieval import HybridRetriever, Retrieved
+from .retrieval import RRF_K, HybridRetriever, Retrieved
 
 log = logging.getLogger(__name__)
 
+ALL_COLLECTIONS = "*"  # ask across every collection
 _REFUSAL_MARKERS = ("nichts gefunden", "keine informationen", "nicht beantworten", "nicht in den quellen")
 
 
@@ -63,8 +64,29 @@ class AnswerService:
                 )
             return self._retrievers[collection]
 
+    def collections(self) -> list[str]:
+        return [c["name"] for c in self.store.catalog.collections()]
+
     def retrieve(self, question: str, collection: str | None = None, top_k: int | None = None) -> Retrieved:
-        return self.retriever(collection).retrieve(question, top_k)
+        """Search one collection, or all of them with ALL_COLLECTIONS (merged by rank)."""
+        if collection != ALL_COLLECTIONS:
+            return self.retriever(collection).retrieve(question, top_k)
+        top_k = top_k or self.settings.retrieval.top_k
+        started = time.perf_counter()
+        merged = Retrieved(sources=[])
+        ranked: list[tuple[float, Source]] = []
+        for name in self.collections():
+            part = self.retriever(name).retrieve(question, top_k)
+            merged.dense |= part.dense
+            merged.bm25 |= part.bm25
+            ranked += [(1.0 / (RRF_K + s.number), s) for s in part.sources]
+        ranked.sort(key=lambda pair: pair[0], reverse=True)
+        merged.sources = [
+            Source(number=i, chunk=s.chunk, score=score)
+            for i, (score, s) in enumerate(ranked[:top_k], start=1)
+        ]
+        merged.seconds = time.perf_counter() - started
+        return merged
 
     def answer(
         self, question: str, collection: str | None = None, history: list[str] | None = None
