@@ -99,9 +99,25 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class AuditSettings(BaseModel):
+    enabled: bool = Field(True, description="Write an audit log of answers (JSON lines, no user names)")
+    log_questions: bool = Field(
+        True, description="Include the question text; false keeps only metadata (Personalrat/data protection)"
+    )
+
+
 class UISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the web UI listens on")
     port: int = Field(7860, description="Port of the web UI")
+
+
+class AdminSettings(BaseModel):
+    user: str = Field("admin", description="User name for the admin tab 'Verwaltung'")
+    password_hash: str = Field(
+        "",
+        description="Password hash from `kreiswissen admin hash-password` (pbkdf2_sha256$...); "
+        "empty = admin tab disabled",
+    )
 
 
 class Settings(BaseSettings):
@@ -119,10 +135,16 @@ class Settings(BaseSettings):
     generator: GeneratorSettings = GeneratorSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     ui: UISettings = UISettings()
+    admin: AdminSettings = AdminSettings()
+    audit: AuditSettings = AuditSettings()
 
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.data_dir / "logs" / "audit.jsonl"
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from kreiswissen.schema import Answer, Source
 from kreiswissen.settings import Settings
 
+from .audit_log import AuditLog
 from .citation_check import check_citations
 from .embedding import build_embed_model
 from .followup import rewrite
@@ -48,6 +49,8 @@ class AnswerService:
         self._retrievers: dict[str, HybridRetriever] = {}
         self._lock = threading.Lock()
         self._generator: Generator | None = None
+        audit = settings.audit
+        self.audit = AuditLog(settings.audit_path, audit.log_questions) if audit.enabled else None
 
     @property
     def generator(self) -> Generator:
@@ -105,23 +108,28 @@ class AnswerService:
         started = time.perf_counter()
         asked = " ".join(question.split())
         standalone = rewrite(asked, history or [])
-        question = standalone or asked
+        for event in self._stream(asked, standalone or asked, collection, started):
+            if event.kind == "sources":
+                event.standalone_question = standalone
+            elif event.kind == "answer" and event.answer is not None:
+                answer = event.answer
+                answer.standalone_question = standalone
+                answer.timings["total"] = time.perf_counter() - started
+                if self.audit:
+                    self.audit.record(answer, collection or self.settings.collection)
+            yield event
+
+    def _stream(self, asked: str, question: str, collection: str | None, started: float) -> Iterator[Event]:
         retrieved = self.retrieve(question, collection)
         timings = {"retrieval": retrieved.seconds}
-        yield Event("sources", sources=retrieved.sources, standalone_question=standalone)
+        yield Event("sources", sources=retrieved.sources)
 
         relevance = assess(question, retrieved, self.settings.retrieval)
         if not relevance.relevant:
-            log.info(
-                "gate refused %r (dense %.3f, coverage %.2f)",
-                question,
-                relevance.best_dense,
-                relevance.coverage,
+            log.info("gate refused (dense %.3f, coverage %.2f)", relevance.best_dense, relevance.coverage)
+            yield Event(
+                "answer", answer=Answer(asked, REFUSAL, retrieved.sources, refused=True, timings=timings)
             )
-            timings["total"] = time.perf_counter() - started
-            answer = Answer(asked, REFUSAL, retrieved.sources, refused=True, standalone_question=standalone)
-            answer.timings = timings
-            yield Event("answer", answer=answer)
             return
 
         g = self.settings.generator
@@ -150,9 +158,7 @@ class AnswerService:
                 flagged=report.flagged + report.invalid,
                 model=generator.name,
             )
-        timings["total"] = time.perf_counter() - started
         answer.timings = timings
-        answer.standalone_question = standalone
         yield Event("answer", answer=answer)
 
     def _fit_context(
