@@ -8,12 +8,12 @@ MODEL_STAMP := models/qwen2.5-coder-1.5b-instruct-bf16/config.json
 CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test install models index lint bench-ingest eval-dev clean-index
+.PHONY: run test install models index lint ocr browser clean-index
 
-run: install models index
+run: install models ocr index
 	$(KW) serve
 
-test: install models browser
+test: install models browser ocr
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -38,6 +38,13 @@ models: $(MODEL_STAMP)
 
 index: install
 	@if [ ! -f data/index/catalog.sqlite ]; then $(KW) ingest corpus; fi
+
+# Tesseract with German data for scanned PDFs. Optional for `make run` (without it, scans are reported
+# as "kein Textlayer (OCR nötig)"); the tests need it.
+ocr:
+	@command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx deu || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-deu >/dev/null) || \
+	  echo "Hinweis: Tesseract konnte nicht installiert werden – gescannte PDFs werden übersprungen."
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
 browser: $(CHROMIUM)

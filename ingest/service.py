@@ -23,8 +23,8 @@ from rag.embedding import build_embed_model, embedding_name
 from rag.german_text import analyze
 from rag.index_store import IndexStore, embed_text
 
-from .chunker import chunk_document
-from .loaders import SUPPORTED_SUFFIXES, LoadError, load_document
+from .loaders import SUPPORTED_SUFFIXES, LoadError
+from .sandbox import LoaderSandbox
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class IngestService:
         self.embedding = embedding_name(settings.embedding)
         r = settings.retrieval
         self.pipeline = f"v{PIPELINE_VERSION}|size={r.chunk_size}|min={r.chunk_min}"
+        self.sandbox = LoaderSandbox(settings.ingest.file_timeout_s)
 
     def ingest(
         self,
@@ -139,6 +140,7 @@ class IngestService:
             if not report.cancelled:
                 catalog.mark_indexed(collection, self.pipeline)
         finally:
+            self.sandbox.close()  # the worker process is started again by the next run
             report.seconds = time.time() - started
             catalog.finish_run(run_id, status, report.as_dict())
         log.info("ingest %s: %s", collection, report.summary_de())
@@ -225,9 +227,12 @@ class IngestService:
         renamed_from: str | None,
         report: IngestReport,
     ) -> int:
-        doc = load_document(path)
+        if stat.st_size > self.settings.ingest.max_file_mb * 1e6:
+            raise LoadError(
+                f"Datei ist größer als {self.settings.ingest.max_file_mb:g} MB und wird nicht indexiert"
+            )
         retrieval = self.settings.retrieval
-        chunks = chunk_document(doc, size=retrieval.chunk_size, minimum=retrieval.chunk_min)
+        title, chunks = self.sandbox.run(path, retrieval.chunk_size, retrieval.chunk_min)
         if not chunks:
             raise LoadError("Datei enthält keinen verwertbaren Text")
         texts = [embed_text(c) for c in chunks]
@@ -244,7 +249,7 @@ class IngestService:
             sha256=sha,
             size=stat.st_size,
             mtime=stat.st_mtime,
-            title=doc.title,
+            title=title,
             chunks=len(chunks),
             indexed_at=time.time(),
         )

@@ -71,6 +71,13 @@ class GeneratorSettings(BaseModel):
     seed: int = Field(42, description="Random seed (only matters with temperature > 0)")
 
 
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(200, description="Larger files are skipped and reported")
+    file_timeout_s: float = Field(
+        300, description="Loading one file longer than this stops it (skipped, reported)"
+    )
+
+
 class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="hybrid: German BM25 + dense vectors fused by RRF; or one of them alone"
@@ -133,6 +140,7 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = ChromaSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     generator: GeneratorSettings = GeneratorSettings()
+    ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     ui: UISettings = UISettings()
     admin: AdminSettings = AdminSettings()
