@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 MODEL_STAMP := models/qwen2.5-coder-1.5b-instruct-bf16/config.json
 CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
+# Tests that exercise the vector store; `make test` runs them a second time against a Chroma server.
+INTEGRATION := tests/test_chroma_server.py tests/test_ingest.py tests/test_retrieval_corpus.py \
+	tests/test_retrieval_features.py tests/test_grounding.py
 
 .PHONY: run test install models index lint ocr browser clean-index
 
@@ -16,6 +19,8 @@ run: install models ocr index
 test: install models browser ocr
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
+	@echo "Integration tests against a real Chroma server (chroma run on 127.0.0.1):"
+	KREISWISSEN_TEST_CHROMA=http $(PY) -m pytest -q $(INTEGRATION)
 
 $(PY):
 	python3 -m venv $(VENV)

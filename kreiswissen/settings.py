@@ -30,6 +30,9 @@ class ChromaSettings(BaseModel):
     )
     host: str = Field("127.0.0.1", description="Chroma server host (mode=http)")
     port: int = Field(8000, description="Chroma server port (mode=http)")
+    collection_prefix: str = Field(
+        "kw", description="Prefix of this installation's Chroma collections (several may share a server)"
+    )
 
 
 class EmbeddingSettings(BaseModel):

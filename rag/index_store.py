@@ -23,12 +23,12 @@ from .catalog import Catalog
 _EMBED_KEYS = ("heading",)
 
 
-def chroma_name(collection: str) -> str:
+def chroma_name(collection: str, prefix: str = "kw") -> str:
     """Chroma allows [a-zA-Z0-9._-], 3-512 chars; user collection names are free German text."""
     ascii_name = unicodedata.normalize("NFKD", collection).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40]
     digest = hashlib.sha1(collection.encode()).hexdigest()[:8]
-    return f"kw-{slug}-{digest}" if slug else f"kw-{digest}"
+    return f"{prefix}-{slug}-{digest}" if slug else f"{prefix}-{digest}"
 
 
 def chunk_to_node(chunk: Chunk, embedding: list[float] | None = None) -> TextNode:
@@ -82,7 +82,8 @@ class IndexStore:
         with self._lock:
             if collection not in self._stores:
                 chroma_collection = self.client.get_or_create_collection(
-                    chroma_name(collection), metadata={"hnsw:space": "cosine", "kreiswissen_name": collection}
+                    chroma_name(collection, self.settings.chroma.collection_prefix),
+                    metadata={"hnsw:space": "cosine", "kreiswissen_name": collection},
                 )
                 self._stores[collection] = ChromaVectorStore(chroma_collection=chroma_collection)
             return self._stores[collection]
@@ -111,7 +112,7 @@ class IndexStore:
     def drop(self, collection: str) -> None:
         # chroma raises different errors for "does not exist" across versions
         with contextlib.suppress(Exception):
-            self.client.delete_collection(chroma_name(collection))
+            self.client.delete_collection(chroma_name(collection, self.settings.chroma.collection_prefix))
         with self._lock:
             self._stores.pop(collection, None)
         self.catalog.drop_collection(collection)

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kreiswissen.settings import Settings
@@ -18,7 +25,50 @@ def load_jsonl(path: Path) -> list[dict]:
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
-    return Settings(data_dir=data_dir, models_dir=ROOT / "models", **overrides)
+    settings = Settings(data_dir=data_dir, models_dir=ROOT / "models", **overrides)
+    if settings.chroma.mode == "http":
+        # Tests share one Chroma server: each data dir gets its own collections.
+        prefix = "t" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:10]
+        settings = settings.model_copy(
+            update={"chroma": settings.chroma.model_copy(update={"collection_prefix": prefix})}
+        )
+    return settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
+    """With KREISWISSEN_TEST_CHROMA=http the suite runs against a real `chroma run` server on loopback."""
+    if os.environ.get("KREISWISSEN_TEST_CHROMA") != "http":
+        yield None
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = tmp_path_factory.mktemp("chroma-server")
+    chroma = Path(sys.executable).parent / "chroma"
+    log = (path / "server.log").open("w")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError(f"chroma server did not start: {(path / 'server.log').read_text()}")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KREISWISSEN_CHROMA__MODE", "http")
+    mp.setenv("KREISWISSEN_CHROMA__PORT", str(port))
+    yield port
+    mp.undo()
+    proc.terminate()
+    proc.wait(timeout=30)
 
 
 @pytest.fixture
