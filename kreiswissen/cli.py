@@ -7,7 +7,9 @@ import os
 
 import typer
 
+from eval.bench_ingest import bench_app
 from eval.cli import eval_command
+from eval.load_test import load_command
 from ingest.cli import collections_command, ingest_command
 from rag.cli import ask_command
 from ui.cli import serve_command
@@ -25,6 +27,8 @@ app.command("ask")(ask_command)
 app.command("serve")(serve_command)
 app.command("eval")(eval_command)
 app.add_typer(models_app, name="models")
+app.add_typer(bench_app, name="bench")
+bench_app.command("load")(load_command)
 
 
 @app.callback()

@@ -1,0 +1,121 @@
+"""`kreiswissen bench load`: N concurrent chat clients through gradio_client against the web app.
+
+Loopback only and bounded in time: it starts its own server on 127.0.0.1 unless --url names one on
+this machine, and stops every client at the deadline.
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlparse
+
+import httpx
+import typer
+from rich.console import Console
+
+from kreiswissen.settings import get_settings
+
+console = Console()
+
+QUESTIONS = [
+    "Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?",
+    "Bis wann muss eine Datenpanne gemeldet werden?",
+    "Wie hoch ist das Tagegeld bei einer Dienstreise?",
+    "Wie viele Tage darf ich mobil arbeiten?",
+    "Wie hoch ist die Hundesteuer für einen zweiten Hund?",
+]
+
+
+def _start_server(max_new_tokens: int) -> str:
+    import uvicorn
+
+    from ui.server import create_server
+
+    settings = get_settings()
+    settings = settings.model_copy(
+        update={"generator": settings.generator.model_copy(update={"max_new_tokens": max_new_tokens})}
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_server(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def run_load(url: str, clients: int, deadline_s: float) -> dict:
+    from gradio_client import Client
+
+    started = time.time()
+    results: list[dict] = []
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        question = QUESTIONS[i % len(QUESTIONS)]
+        t0 = time.time()
+        try:
+            job = Client(url, verbose=False).submit(question, api_name="/answer")
+            remaining = deadline_s - (time.time() - started)
+            answer = job.result(timeout=max(1.0, remaining))
+            ok = bool(answer.get("answer", "").strip())
+            error = "" if ok else "leere Antwort"
+        except Exception as exc:  # every failure is counted, none ends the test
+            ok, error = False, f"{type(exc).__name__}: {exc}"
+        with lock:
+            results.append({"ok": ok, "seconds": time.time() - t0, "error": error})
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(one, range(clients)))
+    latencies = sorted(r["seconds"] for r in results if r["ok"])
+    return {
+        "clients": clients,
+        "answered": sum(r["ok"] for r in results),
+        "errors": [r["error"] for r in results if not r["ok"]],
+        "p50_s": statistics.median(latencies) if latencies else None,
+        "p95_s": latencies[max(0, round(0.95 * len(latencies)) - 1)] if latencies else None,
+        "wall_s": time.time() - started,
+    }
+
+
+def load_command(
+    clients: Annotated[int, typer.Option(help="Gleichzeitige Nutzer")] = 20,
+    url: Annotated[
+        str | None, typer.Option(help="Laufende Instanz auf diesem Rechner (Standard: eigene)")
+    ] = None,
+    deadline: Annotated[float, typer.Option(help="Höchstdauer in Sekunden")] = 1500,
+    max_new_tokens: Annotated[int, typer.Option(help="Antwortlänge der eigenen Instanz")] = 96,
+    out: Annotated[Path | None, typer.Option(help="Ergebnis als JSON")] = None,
+) -> None:
+    """Lasttest: viele gleichzeitige Fragen über die Weboberfläche (nur Loopback)."""
+    if url and urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        console.print("[red]Der Lasttest läuft nur gegen Adressen dieses Rechners (127.0.0.1).[/red]")
+        raise typer.Exit(2)
+    url = url or _start_server(max_new_tokens)
+    result = run_load(url, clients, deadline)
+    console.print(
+        f"{result['answered']}/{result['clients']} beantwortet, Fehler: {len(result['errors'])}, "
+        f"p50 {result['p50_s'] or 0:.1f} s, p95 {result['p95_s'] or 0:.1f} s, gesamt {result['wall_s']:.0f} s"
+    )
+    for error in result["errors"][:5]:
+        console.print(f"  [yellow]{error}[/yellow]")
+    if out:
+        import json
+
+        out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    if result["answered"] < clients:
+        raise typer.Exit(1)
