@@ -131,6 +131,10 @@ class IngestService:
         if full:
             self.store.drop(collection)
         catalog.ensure_collection(collection, self.embedding, [str(r) for r in roots if r.is_dir()])
+        if not catalog.files(collection):
+            # An empty collection is filled by this pipeline: a killed first run must not mark
+            # what it managed to index as stale.
+            catalog.set_pipeline(collection, self.pipeline)
         run_id = catalog.start_run(collection)
         status = "failed"
         try:

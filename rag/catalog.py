@@ -163,6 +163,9 @@ class Catalog:
             "UPDATE collections SET indexed_at=?, pipeline=? WHERE name=?", (time.time(), pipeline, name)
         )
 
+    def set_pipeline(self, name: str, pipeline: str) -> None:
+        self.db.execute("UPDATE collections SET pipeline=? WHERE name=?", (pipeline, name))
+
     def pipeline(self, name: str) -> str:
         row = self.db.execute("SELECT pipeline FROM collections WHERE name=?", (name,)).fetchone()
         return row[0] if row else ""

@@ -11,8 +11,10 @@ from .docx_loader import load_docx
 from .errors import LoadError
 from .html_loader import load_html
 from .markdown_loader import load_markdown
+from .odt_loader import load_odt
 from .pdf_loader import load_pdf
 from .text_loader import load_text
+from .xlsx_loader import load_xlsx
 
 LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".pdf": load_pdf,
@@ -22,6 +24,9 @@ LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".md": load_markdown,
     ".markdown": load_markdown,
     ".txt": load_text,
+    ".xlsx": load_xlsx,
+    ".xlsm": load_xlsx,
+    ".odt": load_odt,
 }
 
 SUPPORTED_SUFFIXES = frozenset(LOADERS)
