@@ -227,7 +227,7 @@ def bench_files(folder: Path, limit: int | None = None) -> list[Path]:
     """The files Kreiswissen would index under folder, sorted; the first `limit` of them."""
     from ingest.service import discover
 
-    files = discover([folder])
+    files, _ = discover([folder])
     return files[:limit] if limit else files
 
 

@@ -81,9 +81,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Supported files under the given files/folders, sorted; hidden files and folders skipped."""
+def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Supported files under the given files/folders, sorted, and the ones refused with a reason.
+
+    Hidden files and folders are skipped; symbolic links that lead out of the folder are refused,
+    since everything indexed may be shown to every user of the collection.
+    """
     found: set[Path] = set()
+    refused: list[tuple[str, str]] = []
     for root in paths:
         root = root.resolve()
         if root.is_file():
@@ -92,9 +97,15 @@ def discover(paths: list[Path]) -> list[Path]:
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for name in filenames:
-                if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                    found.add(Path(dirpath) / name)
-    return sorted(found)
+                if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                    continue
+                path = Path(dirpath) / name
+                target = path.resolve()
+                if target != root and root not in target.parents:
+                    refused.append((str(path), "Verknüpfung zeigt auf eine Datei außerhalb des Ordners"))
+                    continue
+                found.add(path)
+    return sorted(found), refused
 
 
 def _under(path: str, roots: list[Path]) -> bool:
@@ -161,7 +172,8 @@ class IngestService:
         catalog = self.store.catalog
         known = {p: r for p, r in catalog.files(collection).items() if _under(p, roots)}
         stale = catalog.pipeline(collection) != self.pipeline  # chunks made by another pipeline
-        files = discover(roots)
+        files, refused = discover(roots)
+        report.failed += refused
         on_disk = {str(p) for p in files}
         gone = {p: r for p, r in known.items() if p not in on_disk}
         gone_by_sha = {r.sha256: p for p, r in gone.items()}
