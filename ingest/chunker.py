@@ -9,68 +9,9 @@ from itertools import groupby
 from pathlib import Path
 
 from kreiswissen.schema import Block, Chunk, LoadedDocument
+from rag.german_text import split_sentences
 
 _NEW_PARAGRAPH = re.compile(r"^(\(\d+[a-z]?\)|[•▪◦·\-–*]\s|\d+[.)]\s|[a-z]\)\s)")
-_SENTENCE_GAP = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÄÖÜ§„\"(\d])")
-_ABBREVIATIONS = {
-    "abs",
-    "nr",
-    "z",
-    "b",
-    "bzw",
-    "ggf",
-    "u",
-    "a",
-    "s",
-    "art",
-    "vgl",
-    "d",
-    "h",
-    "i",
-    "r",
-    "ca",
-    "dr",
-    "str",
-    "usw",
-    "etc",
-    "tel",
-    "v",
-    "m",
-    "gem",
-    "lit",
-    "bzgl",
-    "inkl",
-    "zzgl",
-    "max",
-    "min",
-    "mind",
-    "evtl",
-    "sog",
-    "hs",
-    "satz",
-    "anl",
-    "abschn",
-    "kap",
-    "ziff",
-    "buchst",
-    "bspw",
-    "allg",
-    "o",
-}
-
-
-def split_sentences(text: str) -> list[str]:
-    parts = _SENTENCE_GAP.split(text)
-    sentences: list[str] = []
-    for part in parts:
-        if sentences:
-            prev_word = sentences[-1].rsplit(None, 1)[-1].rstrip(".").lower()
-            # "z. B. Führerschein", "am 1. März", "§ 6 Abs. 2": not a sentence end.
-            if prev_word in _ABBREVIATIONS or prev_word.isdigit() or len(prev_word) == 1:
-                sentences[-1] = f"{sentences[-1]} {part}"
-                continue
-        sentences.append(part)
-    return sentences
 
 
 def _paragraphs(blocks: list[Block]) -> list[tuple[str, int | None]]:

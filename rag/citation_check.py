@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from kreiswissen.schema import Source
 
-from .german_text import analyze
+from .german_text import analyze, split_sentences
 
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
+_ONLY_CITATIONS = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+\s*[.!?]?")
 
 # Share of a sentence's content words that must occur in the cited source.
 SUPPORT_MIN = 0.34
@@ -42,43 +42,51 @@ def support(sentence: str, source_terms: set[str]) -> float:
     return len(terms & source_terms) / len(terms) if terms else 1.0
 
 
+def _sentences(line: str) -> list[str]:
+    """Sentences of one answer line; a bare "[2]." after a full stop belongs to the sentence before."""
+    out: list[str] = []
+    for part in split_sentences(line):
+        if out and _ONLY_CITATIONS.fullmatch(part):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
+
+
 def check_citations(answer: str, sources: list[Source]) -> CitationReport:
     shown = {s.number: set(analyze(f"{s.chunk.heading_line}\n{s.chunk.text}")) for s in sources}
     report = CitationReport(text="")
-    sentences_out: list[str] = []
-    pieces = _SENTENCE.split(answer)
-    separators = _SENTENCE.findall(answer)
-    for i, sentence in enumerate(pieces):
-        numbers = [n for m in _CITATION.findall(sentence) for n in _numbers(m)]
-        valid = [n for n in dict.fromkeys(numbers) if n in shown]
-        report.invalid += [n for n in numbers if n not in shown and n not in report.invalid]
 
-        def keep_valid(m: re.Match[str]) -> str:
-            kept = [n for n in _numbers(m.group(1)) if n in shown]
-            return f"[{', '.join(map(str, kept))}]" if kept else ""
+    def keep_valid(m: re.Match[str]) -> str:
+        kept = [n for n in _numbers(m.group(1)) if n in shown]
+        return f"[{', '.join(map(str, kept))}]" if kept else ""
 
-        sentence = re.sub(r"\s+(?=[.!?]?$)", "", _CITATION.sub(keep_valid, sentence))
-        content = _CITATION.sub(" ", sentence).strip()
-        has_content = len(analyze(content)) >= 2
-        if valid:
-            for n in valid:
-                if support(content, shown[n]) >= SUPPORT_MIN:
-                    _add(report.cited, n)
+    lines_out: list[str] = []
+    for line in answer.split("\n"):
+        sentences_out: list[str] = []
+        for sentence in _sentences(line):
+            numbers = [n for m in _CITATION.findall(sentence) for n in _numbers(m)]
+            valid = [n for n in dict.fromkeys(numbers) if n in shown]
+            report.invalid += [n for n in numbers if n not in shown and n not in report.invalid]
+            sentence = re.sub(r"\s+(?=[.!?]?$)", "", _CITATION.sub(keep_valid, sentence))
+            content = _CITATION.sub(" ", sentence).strip()
+            has_content = len(analyze(content)) >= 2
+            if valid:
+                supported = [n for n in valid if support(content, shown[n]) >= SUPPORT_MIN]
+                report.cited += [n for n in supported if n not in report.cited]
+                report.flagged += [n for n in valid if n not in supported and n not in report.flagged]
+                if has_content and not supported:
+                    report.unsupported_sentences.append(content)
+            elif has_content:
+                best = max(shown, key=lambda n: support(content, shown[n]), default=None)
+                if best is not None and support(content, shown[best]) >= AUTO_CITE_MIN:
+                    sentence = _append_marker(sentence, best)
+                    _add(report.cited, best)
                 else:
-                    _add(report.flagged, n)
-            if has_content and all(support(content, shown[n]) < SUPPORT_MIN for n in valid):
-                report.unsupported_sentences.append(content)
-        elif has_content:
-            best = max(shown, key=lambda n: support(content, shown[n]), default=None)
-            if best is not None and support(content, shown[best]) >= AUTO_CITE_MIN:
-                sentence = _append_marker(sentence, best)
-                _add(report.cited, best)
-            else:
-                report.unsupported_sentences.append(content)
-        sentences_out.append(sentence)
-        if i < len(separators):
-            sentences_out.append(separators[i])
-    report.text = "".join(sentences_out).strip()
+                    report.unsupported_sentences.append(content)
+            sentences_out.append(sentence)
+        lines_out.append(" ".join(sentences_out))
+    report.text = "\n".join(lines_out).strip()
     # A number counts as flagged only if no sentence supports it.
     report.flagged = [n for n in report.flagged if n not in report.cited]
     return report
