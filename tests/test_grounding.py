@@ -128,3 +128,13 @@ def test_openai_compatible_generator_streams_from_a_server() -> None:
         assert sent["stream"] is True and sent["max_tokens"] == 50 and sent["temperature"] == 0
     finally:
         server.shutdown()
+
+
+def test_abbreviations_and_trailing_markers_stay_with_their_sentence() -> None:
+    source = _source(
+        1, "Die Panne wird nach Art. 33 DSGVO innerhalb von 72 Stunden gemeldet. Sie wird dokumentiert."
+    )
+    text = "Die Panne wird nach Art. 33 DSGVO innerhalb von 72 Stunden gemeldet. Sie wird dokumentiert. [1]"
+    report = check_citations(text, [source])
+    assert "Art. 33" in report.text and "Art [1]" not in report.text
+    assert report.text.count("[1]") == 2 and report.cited == [1]
