@@ -51,10 +51,14 @@ ocr:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-deu >/dev/null) || \
 	  echo "Hinweis: Tesseract konnte nicht installiert werden – gescannte PDFs werden übersprungen."
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
-browser: $(CHROMIUM)
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here),
+# and axe-core (pinned in package.json) for their accessibility checks.
+browser: $(CHROMIUM) $(AXE)
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+$(AXE):
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	npm install --no-audit --no-fund
 
 lint: install
 	$(PY) -m ruff check .

@@ -12,7 +12,9 @@ from eval.cli import eval_command
 from eval.load_test import load_command
 from ingest.cli import collections_command, ingest_command
 from rag.cli import ask_command
+from ui.admin_auth import admin_app
 from ui.cli import serve_command
+from ui.feedback import feedback_app
 
 from .model_cli import models_app
 
@@ -28,6 +30,8 @@ app.command("serve")(serve_command)
 app.command("eval")(eval_command)
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
+app.add_typer(feedback_app, name="feedback")
+app.add_typer(admin_app, name="admin")
 bench_app.command("load")(load_command)
 
 

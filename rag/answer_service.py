@@ -67,6 +67,12 @@ class AnswerService:
                 )
             return self._retrievers[collection]
 
+    def forget(self, collection: str) -> None:
+        """Drop the cached retriever of a collection (after a full rebuild replaced its store)."""
+        with self._lock:
+            self._retrievers.pop(collection, None)
+        self.store.forget(collection)
+
     def collections(self) -> list[str]:
         return [c["name"] for c in self.store.catalog.collections()]
 

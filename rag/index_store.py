@@ -109,6 +109,11 @@ class IndexStore:
         self.delete_chunks(collection, orphans)
         return len(orphans)
 
+    def forget(self, collection: str) -> None:
+        """Forget the cached handle of a collection; the next access opens it anew."""
+        with self._lock:
+            self._stores.pop(collection, None)
+
     def drop(self, collection: str) -> None:
         # chroma raises different errors for "does not exist" across versions
         with contextlib.suppress(Exception):

@@ -1,4 +1,4 @@
-"""The chat page: question and streamed answer on the left, sources on the right."""
+"""The web UI: chat with sources ("Fragen"), the admin tab ("Verwaltung") and "Über dieses System"."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from html import escape
 import gradio as gr
 
 from kreiswissen.settings import Settings
-from rag.answer_service import AnswerService
+from rag.answer_service import ALL_COLLECTIONS, AnswerService
 
+from .about_page import about_html
+from .admin_auth import AdminSessions
+from .admin_tab import build_admin_tab
+from .feedback import AnswerRecord, FeedbackStore
+from .ingest_job import IngestJob
 from .render import answer_markdown, sources_html
 
 log = logging.getLogger(__name__)
@@ -20,6 +25,7 @@ AI_NOTICE = (
     "Kreisverwaltung. Sie können Fehler enthalten – prüfen Sie jede Aussage anhand der angegebenen Quellen."
 )
 ERROR_TEXT = "Es ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut oder wenden Sie sich an die IT."
+ALL_LABEL = "Alle Sammlungen"
 
 EXAMPLES = [
     "Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?",
@@ -27,94 +33,227 @@ EXAMPLES = [
     "Wie hoch ist das Tagegeld bei einer Dienstreise?",
 ]
 
+# A thumb (Material Icons "thumb_up", Apache-2.0) as a CSS mask: decorative, never announced.
+THUMB = (
+    "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'><path d='M1 21h4V9H1v12z"
+    "m22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10"
+    "c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z'/></svg>"
+)
+
+# Colours meet WCAG AA contrast (4.5:1 for text) on white; focus is always visible.
 CSS = """
 .kw-notice { border-left: 4px solid #8a4b00; background: #fff4e5; color: #1f1f1f; padding: 0.5rem 0.75rem; }
+.kw-notice p { color: #1f1f1f; }
 .kw-source { border: 1px solid #6b6b6b; border-radius: 6px; padding: 0.5rem 0.75rem; margin-bottom: 0.75rem; }
 .kw-source h4 { margin: 0 0 0.25rem 0; }
 .kw-meta { color: #3d3d3d; margin: 0 0 0.25rem 0; }
 .kw-passage { margin: 0.25rem 0; white-space: pre-wrap; }
 .kw-passage mark { background: #ffe066; color: #000; }
-.kw-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-"""
+.kw-source a { color: #0b4ea2; text-decoration: underline; }
+.kw-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.kw-table { border-collapse: collapse; margin: 0.5rem 0 1rem 0; }
+.kw-table caption { text-align: left; font-weight: bold; padding: 0.25rem 0; }
+.kw-table th, .kw-table td { border: 1px solid #6b6b6b; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+.kw-num-cell { text-align: right !important; }
+.kw-facts dt { font-weight: bold; margin-top: 0.5rem; }
+.kw-facts dd { margin-left: 1rem; }
+.kw-progress progress { width: 100%; height: 1rem; }
+#kw-sources { max-height: 44rem; overflow-y: auto; }
+#kw-good::before, #kw-bad::before {
+  content: ""; display: inline-block; width: 1.15em; height: 1.15em; margin-right: 0.4em;
+  vertical-align: -0.2em; background: currentColor; mask: url("{THUMB}") no-repeat center / contain;
+  -webkit-mask: url("{THUMB}") no-repeat center / contain;
+}
+#kw-bad::before { transform: rotate(180deg); }
+.dark .kw-meta { color: #d1d5db; }
+.dark .kw-source a { color: #9cc3ff; }
+:focus-visible { outline: 3px solid #0b4ea2 !important; outline-offset: 2px !important; }
+""".replace("{THUMB}", THUMB)
 
 
-def build_app(settings: Settings, service: AnswerService | None = None) -> gr.Blocks:
+def collection_choices(service: AnswerService) -> list[tuple[str, str]]:
+    return [(ALL_LABEL, ALL_COLLECTIONS)] + [(name, name) for name in service.collections()]
+
+
+def default_collection(settings: Settings, service: AnswerService) -> str:
+    return settings.collection if settings.collection in service.collections() else ALL_COLLECTIONS
+
+
+def build_app(
+    settings: Settings,
+    service: AnswerService | None = None,
+    feedback: FeedbackStore | None = None,
+    sessions: AdminSessions | None = None,
+    job: IngestJob | None = None,
+) -> gr.Blocks:
     service = service or AnswerService(settings)
+    feedback = feedback or FeedbackStore.for_settings(settings)
+    sessions = sessions or AdminSessions(settings)
+    job = job or IngestJob(settings, service)
 
-    def respond(
-        question: str, history: list[dict], asked: list[str]
-    ) -> Iterator[tuple[list[dict], str, str, list[str]]]:
-        question = (question or "").strip()
-        if not question:
-            yield history, sources_html([], ""), "", asked
+    with gr.Blocks(title="Kreiswissen – Wissensassistent der Kreisverwaltung") as app:
+        gr.Markdown("# Kreiswissen\nWissensassistent der Kreisverwaltung – Antworten mit Quellenangaben")
+        gr.Markdown(AI_NOTICE, elem_classes=["kw-notice"], elem_id="kw-notice")
+        with gr.Tabs(elem_id="kw-tabs"):
+            with gr.Tab("Fragen", id="fragen", elem_id="kw-tab-chat"):
+                chat_ui = _build_chat(settings, service, feedback)
+            with gr.Tab("Verwaltung", id="verwaltung", elem_id="kw-tab-admin"):
+                build_admin_tab(settings, service, sessions, job)
+            with gr.Tab("Über dieses System", id="ueber", elem_id="kw-tab-about") as about_tab:
+                about = gr.HTML(about_html(settings, service), elem_id="kw-about")
+
+        def refresh() -> tuple:
+            choices = collection_choices(service)
+            return gr.update(choices=choices), about_html(settings, service)
+
+        app.load(refresh, None, [chat_ui, about], api_name=False, api_visibility="private")
+        about_tab.select(
+            lambda: about_html(settings, service), None, about, api_name=False, api_visibility="private"
+        )
+
+        def api_answer(question: str, history: list[str] | None = None) -> dict:
+            """Answer one question (with the earlier questions of the conversation, if any)."""
+            answer = service.answer(question, history=history or [])
+            return {
+                "answer": answer.text,
+                "standalone_question": answer.standalone_question,
+                "refused": answer.refused,
+                "cited": [_source_dict(s) for s in answer.cited_sources],
+                "further": [_source_dict(s) for s in answer.further_sources],
+                "timings": answer.timings,
+            }
+
+        gr.api(api_answer, api_name="answer")
+    return app
+
+
+def _build_chat(settings: Settings, service: AnswerService, feedback: FeedbackStore) -> gr.Dropdown:
+    """The chat tab's content; returns the collection picker (refreshed on page load)."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            collection = gr.Dropdown(
+                label="Sammlung",
+                info="In welchen Dokumenten gesucht wird",
+                choices=collection_choices(service),
+                value=default_collection(settings, service),
+                elem_id="kw-collection",
+            )
+            chat = gr.Chatbot(
+                label="Unterhaltung",
+                height=480,
+                placeholder="**Stellen Sie eine Frage** zu Dienstanweisungen, Handbüchern oder Gesetzen – "
+                "oder wählen Sie eine Beispielfrage:",
+                examples=[{"text": q} for q in EXAMPLES],
+                feedback_options=None,
+                buttons=["copy"],
+                elem_id="kw-chat",
+            )
+            question = gr.Textbox(
+                label="Ihre Frage",
+                info="Eingabetaste: Frage absenden · Umschalt + Eingabetaste: neue Zeile",
+                placeholder="z. B. Wie hoch ist das Tagegeld bei einer Dienstreise?",
+                lines=1,
+                max_lines=6,
+                elem_id="kw-question",
+            )
+            with gr.Row():
+                ask = gr.Button("Fragen", variant="primary", elem_id="kw-ask")
+                clear = gr.Button("Neue Unterhaltung", elem_id="kw-new")
+            with gr.Column(visible=False, elem_id="kw-feedback") as feedback_box, gr.Group():
+                comment = gr.Textbox(
+                    label="Rückmeldung zur letzten Antwort – Kommentar (optional)",
+                    placeholder="Was war gut, was fehlte oder war falsch? Bitte keine personenbezogenen Daten.",
+                    lines=2,
+                    max_lines=6,
+                    elem_id="kw-comment",
+                )
+                with gr.Row():
+                    good = gr.Button("Hilfreich", size="sm", elem_id="kw-good")
+                    bad = gr.Button("Nicht hilfreich", size="sm", elem_id="kw-bad")
+                thanks = gr.Markdown("", elem_id="kw-feedback-status")
+        with gr.Column(scale=2, min_width=300):
+            gr.Markdown("## Quellen")
+            sources = gr.HTML(sources_html([], ""), elem_id="kw-sources")
+
+    asked = gr.State([])  # earlier standalone questions, for follow-ups
+    record = gr.State(None)  # AnswerRecord of the last answer, for feedback
+    feedback_id = gr.State(None)  # row of the feedback already given on it
+
+    def respond(text: str, history: list[dict], earlier: list[str], picked: str) -> Iterator[dict]:
+        text = (text or "").strip()
+        if not text:
+            yield {question: ""}
             return
-        history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
-        yield history, '<p role="status">Suche in den Dokumenten …</p>', "", asked
+        history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": ""}]
+        yield {
+            chat: history,
+            sources: '<p role="status">Suche in den Dokumenten …</p>',
+            question: "",
+            record: None,
+            feedback_id: None,
+            feedback_box: gr.update(visible=False),
+            thanks: "",
+            comment: "",
+        }
         try:
-            sources, prefix, searched = [], "", question
-            for event in service.stream(question, history=asked):
+            found, prefix, searched = [], "", text
+            for event in service.stream(text, collection=picked or None, history=earlier):
                 if event.kind == "sources":
-                    sources = event.sources or []
+                    found = event.sources or []
                     if event.standalone_question:
                         searched = event.standalone_question
                         prefix = f"*Verstanden als: „{escape(searched)}“*\n\n"
                         history[-1]["content"] = prefix
-                    yield history, sources_html(sources, searched), "", asked
+                    yield {chat: history, sources: sources_html(found, searched)}
                 elif event.kind == "token":
                     history[-1]["content"] += event.token
-                    yield history, gr.skip(), "", asked
+                    yield {chat: history}
                 elif event.kind == "answer" and event.answer is not None:
                     history[-1]["content"] = prefix + answer_markdown(event.answer)
-                    yield history, sources_html(sources, searched, event.answer), "", [*asked, searched]
+                    yield {
+                        chat: history,
+                        sources: sources_html(found, searched, event.answer),
+                        asked: [*earlier, searched],
+                        record: AnswerRecord.from_answer(
+                            event.answer, _collection_label(picked, settings), settings
+                        ),
+                        feedback_box: gr.update(visible=True),
+                    }
         except Exception:
             log.exception("answer failed for a question")
             history[-1]["content"] = ERROR_TEXT
-            yield history, gr.skip(), "", asked
+            yield {chat: history}
 
-    def api_answer(question: str, history: list[str] | None = None) -> dict:
-        """Answer one question (with the earlier questions of the conversation, if any)."""
-        answer = service.answer(question, history=history or [])
-        return {
-            "answer": answer.text,
-            "standalone_question": answer.standalone_question,
-            "refused": answer.refused,
-            "cited": [_source_dict(s) for s in answer.cited_sources],
-            "further": [_source_dict(s) for s in answer.further_sources],
-            "timings": answer.timings,
-        }
+    def rate(rating: int, last: AnswerRecord | None, given: int | None, remark: str) -> tuple:
+        if last is None:
+            return given, "Es gibt noch keine Antwort, die Sie bewerten können."
+        row = feedback.save(last, rating, remark, feedback_id=given)
+        word = "hilfreich" if rating > 0 else "nicht hilfreich"
+        return row, f"Danke! Ihre Rückmeldung („{word}“) wurde gespeichert."
 
-    with gr.Blocks(title="Kreiswissen – Wissensassistent der Kreisverwaltung") as app:
-        gr.Markdown("# Kreiswissen\nWissensassistent der Kreisverwaltung – Antworten mit Quellenangaben")
-        gr.Markdown(AI_NOTICE, elem_classes=["kw-notice"])
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(
-                    label="Unterhaltung",
-                    height=480,
-                    placeholder="Stellen Sie eine Frage zu Dienstanweisungen, Handbüchern oder Gesetzen.",
-                    feedback_options=None,
-                    buttons=["copy"],
-                    elem_id="kw-chat",
-                )
-                question = gr.Textbox(
-                    label="Ihre Frage",
-                    placeholder="z. B. Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?",
-                    lines=2,
-                    elem_id="kw-question",
-                )
-                with gr.Row():
-                    ask = gr.Button("Fragen", variant="primary", elem_id="kw-ask")
-                    clear = gr.Button("Neue Unterhaltung", elem_id="kw-new")
-                gr.Examples(EXAMPLES, inputs=question, label="Beispielfragen")
-            with gr.Column(scale=2):
-                sources = gr.HTML(sources_html([], ""), label="Quellen", elem_id="kw-sources")
-        asked = gr.State([])  # earlier standalone questions, for follow-ups
-        outputs = [chat, sources, question, asked]
-        ask.click(respond, [question, chat, asked], outputs, api_name=False)
-        question.submit(respond, [question, chat, asked], outputs, api_name=False)
-        clear.click(lambda: ([], sources_html([], ""), "", []), None, outputs, api_name=False)
-        gr.api(api_answer, api_name="answer")
-    return app
+    def use_example(evt: gr.SelectData) -> str:
+        value = evt.value
+        return value.get("text", "") if isinstance(value, dict) else str(value)
+
+    private = {"api_name": False, "api_visibility": "private"}
+    inputs = [question, chat, asked, collection]
+    outputs = [chat, sources, question, asked, record, feedback_id, feedback_box, thanks, comment]
+    ask.click(respond, inputs, outputs, **private)
+    question.submit(respond, inputs, outputs, **private)
+    chat.example_select(use_example, None, question, **private).then(respond, inputs, outputs, **private)
+
+    def reset() -> tuple:
+        return [], sources_html([], ""), "", [], None, None, gr.update(visible=False), "", ""
+
+    clear.click(reset, None, outputs, **private)
+    chat.clear(reset, None, outputs, **private)  # the chat's own "Leeren" button
+    good.click(lambda *a: rate(1, *a), [record, feedback_id, comment], [feedback_id, thanks], **private)
+    bad.click(lambda *a: rate(-1, *a), [record, feedback_id, comment], [feedback_id, thanks], **private)
+    return collection
+
+
+def _collection_label(picked: str | None, settings: Settings) -> str:
+    return ALL_LABEL if picked == ALL_COLLECTIONS else (picked or settings.collection)
 
 
 def _source_dict(source) -> dict:

@@ -64,7 +64,7 @@ def sources_html(sources: list[Source], question: str, answer: Answer | None = N
         parts += [source_card(s, question) for s in sources]
         return "".join(parts)
     if answer.cited_sources:
-        parts.append("<h3>Quellen</h3>")
+        parts.append("<h3>Zitierte Quellen</h3>")
         parts += [source_card(s, question) for s in answer.cited_sources]
     if answer.further_sources:
         parts.append("<h3>Weitere Fundstellen</h3>")

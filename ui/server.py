@@ -8,16 +8,153 @@ from pathlib import Path
 import gradio as gr
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.loaders import LoadError, load_document
 from kreiswissen.settings import Settings
 from rag.answer_service import AnswerService
 
+from .admin_auth import AdminSessions
 from .app import CSS, build_app
+from .feedback import FeedbackStore
+from .ingest_job import IngestJob
 
 HEAD = '<meta name="description" content="Kreiswissen – KI-Wissensassistent der Kreisverwaltung">'
-# Gradio renders <html lang="en">; the page is German (screen readers pick the voice from it).
-JS = "() => { document.documentElement.lang = 'de'; }"
+
+# Gradio's page says lang="en", and Gradio picks the language of its own texts from the browser.
+# The page is German for every browser: the HTML says lang="de" from the first byte (screen readers
+# choose the voice from it), and Gradio's i18n is told the browser language is German before it starts.
+PIN_GERMAN = (
+    "<script>(() => { try {"
+    " Object.defineProperty(navigator, 'language', { get: () => 'de-DE' });"
+    " Object.defineProperty(navigator, 'languages', { get: () => ['de-DE', 'de'] });"
+    " } catch (e) {} })();</script>"
+)
+
+# Runs once the app is mounted: keeps lang="de" and puts German names on the few English ARIA
+# labels that Gradio hard-codes (they are not translated by its i18n).
+JS = """
+() => {
+  const root = document.documentElement;
+  const labels = {
+    'chatbot conversation': 'Unterhaltung',
+    'More tabs': 'Weitere Reiter',
+    'Copy message': 'Nachricht kopieren',
+    'Copy': 'Kopieren',
+    'Copied message': 'Antwort kopiert',
+    'Copied': 'Kopiert',
+    'Copy conversation': 'Unterhaltung kopieren',
+    'Clear': 'Leeren',
+    'Gradio footer navigation': 'Fußzeile',
+    'Loading...': 'Wird geladen …',
+  };
+  const set = (el, name, value) => { if (el.getAttribute(name) !== value) el.setAttribute(name, value); };
+  const fix = () => {
+    if (root.lang !== 'de') root.lang = 'de';
+    for (const el of document.querySelectorAll('[aria-label], [title]')) {
+      for (const name of ['aria-label', 'title']) {
+        const value = el.getAttribute(name);
+        if (value && labels[value]) set(el, name, labels[value]);
+      }
+    }
+    for (const el of document.querySelectorAll('#kw-chat button.example[aria-label^="Select example"]')) {
+      set(el, 'aria-label', el.getAttribute('aria-label').replace(/^Select example (\\d+):/, 'Beispielfrage $1:'));
+    }
+    for (const el of document.querySelectorAll('#kw-chat [data-testid="user"], #kw-chat [data-testid="bot"]')) {
+      const value = el.getAttribute('aria-label') || '';
+      const german = value.replace(/^user's message: /, 'Ihre Nachricht: ').replace(/^bot's message: /, 'Antwort von Kreiswissen: ');
+      if (german !== value) set(el, 'aria-label', german);
+    }
+    for (const el of document.querySelectorAll('#kw-chat .examples[role="list"]')) {
+      set(el, 'role', 'group');
+      set(el, 'aria-label', 'Beispielfragen');
+    }
+    const log = document.querySelector('#kw-chat [role="log"]');
+    if (log) {
+      // The answer region is announced politely; while an answer streams it is marked busy, so that
+      // screen readers read the finished answer instead of every token.
+      set(log, 'aria-live', 'polite');
+      set(log, 'aria-label', 'Unterhaltung');
+      const busy = !!document.querySelector('#kw-chat .generating, #kw-chat [data-testid="status-tracker"]:not(.hide)');
+      set(log, 'aria-busy', busy ? 'true' : 'false');
+    }
+    // Status messages are announced when they change (the containers persist, their content is replaced).
+    for (const id of ['kw-feedback-status', 'kw-admin-message', 'kw-admin-status', 'kw-admin-login-message']) {
+      const el = document.getElementById(id);
+      if (el) { set(el, 'role', 'status'); set(el, 'aria-live', 'polite'); }
+    }
+    const user = document.querySelector('#kw-admin-user input');
+    if (user) set(user, 'autocomplete', 'username');
+    const password = document.querySelector('#kw-admin-password input');
+    if (password) set(password, 'autocomplete', 'current-password');
+  };
+  new MutationObserver(fix).observe(document.documentElement, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['lang', 'aria-label', 'title', 'role', 'class'],
+  });
+  fix();
+}
+"""
+
+# Colours chosen for WCAG AA contrast (text 4.5:1) in light and dark mode.
+THEME = gr.themes.Default(primary_hue="blue").set(
+    body_text_color_subdued="*neutral_600",
+    body_text_color_subdued_dark="*neutral_300",
+    input_placeholder_color="*neutral_500",
+    input_placeholder_color_dark="*neutral_400",
+    button_primary_background_fill="*primary_700",
+    button_primary_background_fill_hover="*primary_800",
+    button_primary_background_fill_dark="*primary_700",
+    button_primary_background_fill_hover_dark="*primary_800",
+    button_primary_text_color="white",
+    button_primary_text_color_dark="white",
+    button_cancel_background_fill="#b91c1c",
+    button_cancel_background_fill_hover="#991b1b",
+    button_cancel_background_fill_dark="#b91c1c",
+    button_cancel_background_fill_hover_dark="#991b1b",
+    button_cancel_text_color="white",
+    button_cancel_text_color_dark="white",
+)
+
+
+class GermanPage:
+    """ASGI middleware for Gradio's HTML page ("/"): lang="de" and German Gradio texts (see PIN_GERMAN)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != "/":
+            await self.app(scope, receive, send)
+            return
+        start: Message = {}
+        body: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            content = b"".join(body)
+            html = dict(headers).get(b"content-type", b"").startswith(b"text/html")
+            if html and b"content-encoding" not in dict(headers):
+                content = german_page(content.decode("utf-8")).encode("utf-8")
+            headers.append((b"content-length", str(len(content)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+
+        await self.app(scope, receive, capture)
+
+
+def german_page(html: str) -> str:
+    html = html.replace('lang="en"', 'lang="de"', 1)
+    return html.replace("<head>", "<head>" + PIN_GERMAN, 1)
 
 
 def indexed_file(service: AnswerService, chunk_id: str) -> Path:
@@ -57,7 +194,13 @@ def document_page(path: Path) -> str:
     )
 
 
-def create_server(settings: Settings, service: AnswerService | None = None) -> FastAPI:
+def create_server(
+    settings: Settings,
+    service: AnswerService | None = None,
+    feedback: FeedbackStore | None = None,
+    sessions: AdminSessions | None = None,
+    job: IngestJob | None = None,
+) -> FastAPI:
     service = service or AnswerService(settings)
     api = FastAPI(title="Kreiswissen", docs_url=None, redoc_url=None)
 
@@ -72,8 +215,9 @@ def create_server(settings: Settings, service: AnswerService | None = None) -> F
     def health() -> dict:
         return {"status": "ok"}
 
-    blocks = build_app(settings, service)
+    blocks = build_app(settings, service, feedback, sessions, job)
     blocks.queue(default_concurrency_limit=1, max_size=200)
+    api.add_middleware(GermanPage)
     return gr.mount_gradio_app(
-        api, blocks, path="", css=CSS, head=HEAD, js=JS, footer_links=["api"], ssr_mode=False
+        api, blocks, path="", css=CSS, head=HEAD, js=JS, theme=THEME, footer_links=[], ssr_mode=False
     )

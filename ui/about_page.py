@@ -1,0 +1,94 @@
+"""The page "Über dieses System": models, document collections, data protection, AI transparency."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from kreiswissen.settings import Settings
+from rag.answer_service import AnswerService
+from rag.embedding import embedding_name
+
+
+def generator_name(settings: Settings) -> str:
+    """The generator as configured, without loading it."""
+    g = settings.generator
+    if g.backend == "openai":
+        return f"{g.api_model} (Server im eigenen Netz: {g.api_base})"
+    if g.model_path:
+        return f"{g.model_path.name} (lokal: {g.model_path})"
+    from kreiswissen.model_assets import GENERATOR_DIR
+
+    return f"Qwen2.5-Coder-1.5B-Instruct (mitgeliefert, lokal: {settings.models_dir / GENERATOR_DIR})"
+
+
+def format_time(timestamp: float | None) -> str:
+    if not timestamp:
+        return "noch nicht indexiert"
+    return datetime.fromtimestamp(timestamp).strftime("%d.%m.%Y, %H:%M Uhr")
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def collections_table(service: AnswerService) -> str:
+    rows = service.store.catalog.collections()
+    if not rows:
+        return "<p>Es sind noch keine Dokumente indexiert.</p>"
+    body = "".join(
+        "<tr>"
+        f'<th scope="row">{escape(c["name"])}</th>'
+        f'<td class="kw-num-cell">{_number(c["documents"])}</td>'
+        f'<td class="kw-num-cell">{_number(c["chunks"])}</td>'
+        f"<td>{escape(format_time(c['indexed_at']))}</td>"
+        "</tr>"
+        for c in rows
+    )
+    return (
+        '<table class="kw-table"><caption class="kw-sr">Dokumentsammlungen</caption>'
+        '<thead><tr><th scope="col">Sammlung</th><th scope="col">Dokumente</th>'
+        '<th scope="col">Abschnitte</th><th scope="col">Zuletzt indexiert</th></tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def about_html(settings: Settings, service: AnswerService) -> str:
+    g = settings.generator
+    where = (
+        "auf einem Server im Netz der Kreisverwaltung"
+        if g.backend == "openai"
+        else "auf diesem Rechner der Kreisverwaltung"
+    )
+    return f"""
+<section class="kw-about" aria-labelledby="kw-about-title">
+<h2 id="kw-about-title">Über dieses System</h2>
+<p>Kreiswissen beantwortet Fragen zu den freigegebenen Dienstanweisungen, Handbüchern und Rechtsgrundlagen
+der Kreisverwaltung. Jede Aussage soll mit einer nummerierten Quelle belegt sein, die das Originaldokument
+öffnet. Finden sich in den Dokumenten keine passenden Stellen, sagt das System das, statt zu raten.</p>
+
+<h3>Eingesetzte KI-Modelle</h3>
+<dl class="kw-facts">
+<dt>Sprachmodell (formuliert die Antworten)</dt><dd>{escape(generator_name(settings))}</dd>
+<dt>Embedding-Modell (findet passende Textstellen)</dt><dd>{escape(embedding_name(settings.embedding))}</dd>
+<dt>Suche</dt><dd>Kombination aus Stichwortsuche (BM25, deutsche Wortstämme) und semantischer Suche;
+es werden bis zu {settings.retrieval.top_k} Quellen je Antwort verwendet.</dd>
+</dl>
+
+<h3>Dokumentsammlungen</h3>
+{collections_table(service)}
+
+<h3>Datenschutz</h3>
+<p>Alles läuft lokal {where}: Fragen, Dokumente und Antworten verlassen das Netz der Kreisverwaltung nicht,
+und zur Laufzeit wird kein Modell aus dem Internet geladen. Es werden keine Benutzernamen gespeichert.
+Wenn Sie eine Rückmeldung (Daumen hoch/runter, Kommentar) geben, werden Frage, Antwort, die zitierten
+Quellen und die Modelleinstellungen ohne Personenbezug gespeichert, um das System zu verbessern.
+Geben Sie in Fragen und Kommentaren keine personenbezogenen Daten von Bürgerinnen und Bürgern ein.</p>
+
+<h3>Transparenz nach der KI-Verordnung der EU (AI Act)</h3>
+<p>Sie interagieren mit einem KI-System. Die Antworten werden von einem Sprachmodell automatisch erzeugt
+und sind als solche gekennzeichnet. Sie können unvollständig oder falsch sein und ersetzen keine
+fachliche Prüfung: Prüfen Sie jede Aussage anhand der angegebenen Quellen, bevor Sie sie verwenden.
+Entscheidungen über Anträge oder Personen trifft immer ein Mensch.</p>
+</section>
+"""
