@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from ingest.service import IngestService
 from rag.answer_service import AnswerService
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import CORPUS, make_settings, serve
 from ui.server import create_server
 
 
@@ -33,23 +29,8 @@ def site(tmp_path_factory):
     settings = make_settings(root / "data")
     report = IngestService(settings).ingest([docs])
     service = AnswerService(settings)
-    app = create_server(settings, service)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(url + "/healthz")
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield url, service, report, secret
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_server(settings, service)) as url:
+        yield url, service, report, secret
 
 
 def test_symlink_out_of_the_folder_is_not_indexed(site) -> None:

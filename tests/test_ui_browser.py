@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import sqlite3
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,14 +19,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from kreiswissen.settings import AdminSettings, Settings
 from rag.answer_service import AnswerService
 from rag.embedding import embedding_name
 from rag.prompt import REFUSAL
+from tests.conftest import serve
 from ui.admin_auth import AdminSessions, hash_password
 from ui.admin_tab import DENIED
 from ui.feedback import FeedbackStore
@@ -60,33 +57,6 @@ FOLLOW_UP = "Und wer zahlt sie?"  # rewritten with the previous question, refuse
 
 
 # --- helpers (also used by tools/screenshots.py) --------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run the app with uvicorn on a free loopback port in a thread; yield its URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @contextmanager
 def chromium(width: int = 1280, height: int = 800, scale: float = 1) -> Iterator[BrowserContext]:
     """Debian's Chromium with a fresh profile. The browser's locale is English on purpose: the

@@ -21,13 +21,13 @@ sys.path.insert(0, str(ROOT))
 from ingest.service import IngestService  # noqa: E402
 from kreiswissen.settings import AdminSettings, Settings  # noqa: E402
 from rag.answer_service import AnswerService  # noqa: E402
+from tests.conftest import serve  # noqa: E402
 from tests.test_ui_browser import (  # noqa: E402
     ADMIN_PASSWORD,
     QUESTION,
     chromium,
     login_admin,
     open_app,
-    serve,
     wait_for_answer,
 )
 from ui.admin_auth import hash_password  # noqa: E402
