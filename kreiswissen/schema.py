@@ -62,9 +62,29 @@ class Source:
 
 
 @dataclass
+class Evidence:
+    """One sentence unit (sentence, list item or table row) quoted verbatim from a source."""
+
+    source_number: int  # the [n] of the source it comes from
+    text: str
+    score: float = 0.0
+
+
+@dataclass
+class Extract:
+    """The instant extractive answer ("Fundstelle"): the best-matching units of the top sources."""
+
+    evidence: list[Evidence]
+    seconds: float = 0.0
+
+    def text(self) -> str:
+        return " … ".join(e.text for e in self.evidence)
+
+
+@dataclass
 class Answer:
     question: str
-    text: str
+    text: str  # what the user is shown as the answer (verified generation, or the extract)
     sources: list[Source]  # everything retrieved and shown to the model
     cited: list[int] = field(default_factory=list)  # source numbers the answer cites and that check out
     flagged: list[int] = field(default_factory=list)  # cited numbers whose sentence is not supported
@@ -72,6 +92,10 @@ class Answer:
     standalone_question: str | None = None  # follow-up rewritten with the chat history
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    extract: Extract | None = None
+    generated: str = ""  # the generator's raw text, before verification
+    verified: bool = False  # the generated text survived fact-level verification and is shown
+    notice: str = ""  # German note for the user (e.g. why the extract is shown instead)
 
     @property
     def cited_sources(self) -> list[Source]:

@@ -70,6 +70,17 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE collections ADD COLUMN pipeline TEXT NOT NULL DEFAULT '';
     """,
+    # 4: sentence units of each chunk with their vectors (float16), for sentence-level evidence
+    """
+    CREATE TABLE sentences (
+        collection TEXT NOT NULL,
+        chunk_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (collection, chunk_id, idx)
+    );
+    """,
 ]
 
 
@@ -154,7 +165,7 @@ class Catalog:
 
     def drop_collection(self, name: str) -> None:
         with self.transaction() as db:
-            for table in ("chunks", "files"):
+            for table in ("sentences", "chunks", "files"):
                 db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
             db.execute("DELETE FROM collections WHERE name=?", (name,))
 
@@ -186,9 +197,15 @@ class Catalog:
         return [r[0] for r in rows]
 
     def replace_file(
-        self, collection: str, record: FileRecord, chunks: list[Chunk], tokens: list[str]
+        self,
+        collection: str,
+        record: FileRecord,
+        chunks: list[Chunk],
+        tokens: list[str],
+        sentences: list[list[tuple[str, bytes]]] | None = None,
     ) -> list[str]:
-        """Write a file's manifest row and chunk rows; return the chunk ids it no longer has."""
+        """Write a file's manifest row, chunk rows and their sentence units (text, float16 vector);
+        return the chunk ids it no longer has."""
         with self.transaction() as db:
             old = {
                 r[0]
@@ -196,7 +213,17 @@ class Catalog:
                     "SELECT id FROM chunks WHERE collection=? AND path=?", (collection, record.path)
                 )
             }
+            _delete_sentences(db, collection, sorted(old))
             db.execute("DELETE FROM chunks WHERE collection=? AND path=?", (collection, record.path))
+            if sentences is not None:
+                db.executemany(
+                    "INSERT OR REPLACE INTO sentences VALUES (?,?,?,?,?)",
+                    [
+                        (collection, c.id, i, text, vector)
+                        for c, units in zip(chunks, sentences, strict=True)
+                        for i, (text, vector) in enumerate(units)
+                    ],
+                )
             db.executemany(
                 "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
@@ -237,6 +264,7 @@ class Catalog:
                 r[0]
                 for r in db.execute("SELECT id FROM chunks WHERE collection=? AND path=?", (collection, path))
             ]
+            _delete_sentences(db, collection, ids)
             db.execute("DELETE FROM chunks WHERE collection=? AND path=?", (collection, path))
             db.execute("DELETE FROM files WHERE collection=? AND path=?", (collection, path))
         return ids
@@ -257,6 +285,21 @@ class Catalog:
                     (collection, *part),
                 ).fetchall()
         return [_row_to_chunk(r) for r in rows]
+
+    def sentences(self, collection: str, chunk_ids: Iterable[str]) -> dict[str, list[tuple[str, bytes]]]:
+        """Sentence units (text, float16 vector bytes) of the given chunks, in chunk order."""
+        wanted = list(dict.fromkeys(chunk_ids))
+        out: dict[str, list[tuple[str, bytes]]] = {cid: [] for cid in wanted}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            rows = self.db.execute(
+                "SELECT chunk_id, text, vector FROM sentences WHERE collection=? AND chunk_id IN "
+                f"({','.join('?' * len(part))}) ORDER BY chunk_id, idx",
+                (collection, *part),
+            )
+            for chunk_id, text, vector in rows:
+                out[chunk_id].append((text, vector))
+        return out
 
     def tokens(self, collection: str) -> list[tuple[str, str]]:
         return [
@@ -315,3 +358,12 @@ def _row_to_chunk(r: sqlite3.Row) -> Chunk:
         page_end=r["page_end"],
         position=r["position"],
     )
+
+
+def _delete_sentences(db: sqlite3.Connection, collection: str, chunk_ids: list[str]) -> None:
+    for start in range(0, len(chunk_ids), 500):
+        part = chunk_ids[start : start + 500]
+        db.execute(
+            f"DELETE FROM sentences WHERE collection=? AND chunk_id IN ({','.join('?' * len(part))})",
+            (collection, *part),
+        )
