@@ -12,6 +12,7 @@ from eval.cli import eval_command
 from eval.load_test import load_command
 from ingest.cli import collections_command, ingest_command
 from rag.cli import ask_command
+from rag.embedding_server import serve_embeddings_command
 from ui.admin_auth import admin_app
 from ui.cli import serve_command
 from ui.feedback import feedback_app
@@ -27,6 +28,7 @@ app.command("ingest")(ingest_command)
 app.command("collections")(collections_command)
 app.command("ask")(ask_command)
 app.command("serve")(serve_command)
+app.command("serve-embeddings")(serve_embeddings_command)
 app.command("eval")(eval_command)
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")

