@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from kreiswissen.settings import get_settings
@@ -21,6 +21,11 @@ def ingest_command(
     full: Annotated[bool, typer.Option("--full", help="Sammlung komplett neu aufbauen")] = False,
 ) -> None:
     """Dokumente indexieren (inkrementell: nur neue und geänderte Dateien)."""
+    from rag.catalog import EmbeddingMismatch
+    from rag.embedding_client import EmbeddingServiceError
+
+    from .progress import Progress as IngestProgress
+    from .progress import duration_de, rate_de
     from .service import IngestService
 
     settings = get_settings()
@@ -29,22 +34,28 @@ def ingest_command(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[chunks]} Abschnitte"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[chunks]} Abschnitte · {task.fields[rates]} · Restzeit {task.fields[eta]}"),
         TextColumn("{task.fields[current]}"),
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("Indexiere", total=None, chunks=0, current="")
+        task = bar.add_task("Indexiere", total=None, chunks=0, current="", rates="", eta="…")
 
-        def on_progress(p) -> None:
+        def on_progress(p: IngestProgress) -> None:
+            eta = p.eta_seconds()
             bar.update(
-                task, total=p.files_total, completed=p.files_done, chunks=p.chunks_done, current=p.current
+                task,
+                total=p.files_total,
+                completed=p.files_done,
+                chunks=p.chunks_done,
+                current=p.current,
+                rates=f"{rate_de(p.files_per_s())} Dateien/s, {rate_de(p.chunks_per_s())} Abschnitte/s",
+                eta=f"ca. {duration_de(eta)}" if eta is not None else "wird ermittelt",
             )
 
         try:
             report = service.ingest(paths, collection=collection, full=full, progress=on_progress)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, EmbeddingMismatch, EmbeddingServiceError) as exc:
             console.print(f"[red]Fehler:[/red] {exc}")
             raise typer.Exit(2) from exc
     console.print(report.summary_de())

@@ -12,25 +12,29 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from kreiswissen.schema import Chunk
 from kreiswissen.settings import Settings
-from rag.catalog import FileRecord
+from rag.catalog import FileRecord, generation_key
 from rag.embedding import build_embed_model, embedding_name
+from rag.embedding_client import EmbeddingServiceError
 from rag.german_text import analyze
 from rag.index_store import IndexStore, embed_text
+from rag.sentence_units import split_units
 
 from .loaders import SUPPORTED_SUFFIXES, LoadError
+from .progress import Progress, ProgressCallback
 from .sandbox import LoaderSandbox
 
 log = logging.getLogger(__name__)
 
 # Bump when loaders or the chunker change what they produce: unchanged files are then re-chunked
 # (their embeddings are re-used wherever a chunk's text stays the same).
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3  # 3: sentence units with vectors
 
 
 @dataclass
@@ -47,6 +51,7 @@ class IngestReport:
     chunks_reused: int = 0  # embeddings taken over from an earlier version or a renamed file
     cancelled: bool = False
     seconds: float = 0.0
+    error: str = ""  # German reason when the run stopped early (e.g. the embeddings server failed)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -59,18 +64,6 @@ class IngestReport:
             f"in {self.seconds:.1f} s."
         )
         return text + (" Abgebrochen." if self.cancelled else "")
-
-
-@dataclass
-class Progress:
-    files_total: int = 0
-    files_done: int = 0
-    chunks_done: int = 0
-    current: str = ""
-    started: float = field(default_factory=time.time)
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 def file_sha256(path: Path) -> str:
@@ -108,6 +101,20 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     return sorted(found), refused
 
 
+def _bytes_to_do(files: list[Path], known: dict[str, FileRecord], stale: bool) -> int:
+    """Total size of the files that will need work: new, changed, or made by another pipeline."""
+    total = 0
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        old = known.get(str(path))
+        if stale or not old or old.size != stat.st_size or old.mtime != stat.st_mtime:
+            total += stat.st_size
+    return total
+
+
 def _under(path: str, roots: list[Path]) -> bool:
     p = Path(path)
     return any(p == r or r in p.parents for r in roots)
@@ -139,22 +146,44 @@ class IngestService:
             if not root.exists():
                 raise FileNotFoundError(f"Ordner oder Datei nicht gefunden: {root}")
         catalog = self.store.catalog
+        folders = [str(r) for r in roots if r.is_dir()]
+        catalog.ensure_collection(
+            collection, self.embedding, folders, self.settings.access.default_groups, check_embedding=not full
+        )
+        # A full rebuild fills the next generation beside the current one, which keeps answering
+        # until the switch at the end; a cancelled, failed or killed rebuild leaves it untouched.
+        current = key = catalog.current_key(collection)
         if full:
-            self.store.drop(collection)
-        catalog.ensure_collection(collection, self.embedding, [str(r) for r in roots if r.is_dir()])
-        if not catalog.files(collection):
+            generation = catalog.generation(collection)
+            key = generation_key(collection, generation + 1)
+            self.store.discard(key)  # leftovers of an interrupted rebuild
+            if generation > 0:
+                self.store.discard(generation_key(collection, generation - 1))  # of an interrupted switch
+        elif not catalog.files(key):
             # An empty collection is filled by this pipeline: a killed first run must not mark
             # what it managed to index as stale.
             catalog.set_pipeline(collection, self.pipeline)
         run_id = catalog.start_run(collection)
         status = "failed"
         try:
-            self.store.reconcile(collection)
-            self._run(collection, roots, report, progress, cancel)
+            self.store.reconcile(key)
+            self._run(key, roots, report, progress, cancel)
             status = "cancelled" if report.cancelled else "done"
-            if not report.cancelled:
+            if not report.cancelled and full:
+                catalog.switch_generation(collection, key, self.embedding, self.pipeline, folders)
+                self.store.discard(current)
+            elif not report.cancelled:
                 catalog.mark_indexed(collection, self.pipeline)
+        except EmbeddingServiceError as exc:
+            done = len(report.added) + len(report.changed) + len(report.renamed)
+            report.error = (
+                f"{exc} Die Indexierung wurde angehalten: {done} Dateien sind vollständig indexiert, "
+                "die übrigen werden beim nächsten Lauf indexiert."
+            )
+            raise EmbeddingServiceError(report.error) from exc
         finally:
+            if full and status != "done":
+                self.store.discard(key)
             self.sandbox.close()  # the worker process is started again by the next run
             report.seconds = time.time() - started
             catalog.finish_run(run_id, status, report.as_dict())
@@ -177,7 +206,7 @@ class IngestService:
         on_disk = {str(p) for p in files}
         gone = {p: r for p, r in known.items() if p not in on_disk}
         gone_by_sha = {r.sha256: p for p, r in gone.items()}
-        state = Progress(files_total=len(files))
+        state = Progress(files_total=len(files), bytes_total=_bytes_to_do(files, known, stale))
 
         for path in files:
             if cancel is not None and cancel.is_set():
@@ -187,14 +216,19 @@ class IngestService:
             state.current = path.name
             if progress:
                 progress(state)
+            work = 0  # bytes of this file counted as work in the estimate
             try:
                 stat = path.stat()
                 old = known.get(key)
                 if old and not stale and old.size == stat.st_size and old.mtime == stat.st_mtime:
                     report.skipped.append(key)
                     continue
+                work = stat.st_size
+                state.work_started = state.work_started or time.time()
                 sha = file_sha256(path)
                 if old and not stale and old.sha256 == sha:
+                    state.bytes_total -= work
+                    work = 0
                     # Touched but not changed: refresh the manifest, keep the chunks.
                     catalog.db.execute(
                         "UPDATE files SET mtime=? WHERE collection=? AND path=?",
@@ -219,6 +253,7 @@ class IngestService:
                 report.failed.append((key, f"Datei konnte nicht gelesen werden ({exc.strerror or exc})"))
             finally:
                 state.files_done += 1
+                state.bytes_done += work
         else:
             # Removals only after a complete pass: a cancelled run must not drop what it did not see.
             for path_str in gone:
@@ -258,6 +293,7 @@ class IngestService:
         vectors = dict(zip(missing, fresh, strict=True))
         embeddings = [vectors[i] if i in vectors else reusable[t] for i, t in enumerate(texts)]
         report.chunks_reused += len(chunks) - len(missing)
+        sentences = self._sentence_vectors(collection, chunks, [str(path), renamed_from])
 
         self.store.add_chunks(collection, chunks, embeddings)
         record = FileRecord(
@@ -270,11 +306,26 @@ class IngestService:
             indexed_at=time.time(),
         )
         tokens = [" ".join(analyze(f"{c.heading_line}\n{c.text}")) for c in chunks]
-        superseded = self.store.catalog.replace_file(collection, record, chunks, tokens)
+        superseded = self.store.catalog.replace_file(collection, record, chunks, tokens, sentences)
         self.store.delete_chunks(collection, superseded)
         report.chunks_added += len(chunks)
         report.chunks_removed += len(superseded)
         return len(chunks)
+
+    def _sentence_vectors(
+        self, collection: str, chunks: list[Chunk], paths: list[str | None]
+    ) -> list[list[tuple[str, bytes]]]:
+        """Sentence units of each chunk with their float16 vectors; units whose text an earlier
+        version of the file already had keep their vector."""
+        catalog = self.store.catalog
+        old_ids = [cid for p in paths if p for cid in catalog.chunk_ids(collection, p)]
+        known = {text: vec for rows in catalog.sentences(old_ids).values() for text, vec in rows}
+        units = [split_units(c.text) for c in chunks]
+        todo = list(dict.fromkeys(u for us in units for u in us if u not in known))
+        if todo:
+            fresh = self.embed_model.get_text_embedding_batch(todo)
+            known |= {t: np.asarray(v, dtype=np.float16).tobytes() for t, v in zip(todo, fresh, strict=True)}
+        return [[(u, known[u]) for u in us] for us in units]
 
     def _reusable_embeddings(self, collection: str, paths: list[str | None]) -> dict[str, list[float]]:
         """Embeddings of chunks already stored for these paths, keyed by the text that was embedded."""

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 
+from ingest.progress import duration_de, rate_de
 from ingest.service import IngestReport, IngestService, Progress
 from kreiswissen.settings import Settings
 from rag.answer_service import AnswerService
 from rag.catalog import EmbeddingMismatch
+from rag.embedding_client import EmbeddingServiceError
 
 from .about_page import format_time
 
@@ -31,16 +33,16 @@ class JobState:
     finished: float = 0.0
     message: str = ""  # German summary or error
     failed: list[tuple[str, str]] = field(default_factory=list)
+    progress: Progress | None = None  # the service's last report: rates and time remaining
 
     @property
     def running(self) -> bool:
         return self.status == "running"
 
     def eta_seconds(self) -> float | None:
-        if not self.running or not self.files_done or not self.files_total:
+        if not self.running or self.progress is None:
             return None
-        elapsed = time.time() - self.started
-        return elapsed / self.files_done * (self.files_total - self.files_done)
+        return self.progress.eta_seconds()
 
 
 class IngestJob:
@@ -57,7 +59,8 @@ class IngestJob:
 
     def snapshot(self) -> JobState:
         with self._lock:
-            return replace(self._state, failed=list(self._state.failed))
+            s = self._state
+            return replace(s, failed=list(s.failed), progress=replace(s.progress) if s.progress else None)
 
     def start(self, collection: str, folders: list[Path], full: bool) -> str | None:
         """Start a run; returns a German error message when it cannot start."""
@@ -93,6 +96,7 @@ class IngestJob:
             s = self._state
             s.files_total, s.files_done = progress.files_total, progress.files_done
             s.chunks_done, s.current = progress.chunks_done, progress.current
+            s.progress = replace(progress)
 
     def _run(self, collection: str, folders: list[Path], full: bool, cancel: threading.Event) -> None:
         report: IngestReport | None = None
@@ -103,7 +107,7 @@ class IngestJob:
             report = self._ingest.ingest(
                 folders, collection, full=full, progress=self._progress, cancel=cancel
             )
-        except (FileNotFoundError, EmbeddingMismatch) as exc:  # German messages meant for the admin
+        except (FileNotFoundError, EmbeddingMismatch, EmbeddingServiceError) as exc:  # German, for the admin
             log.warning("re-index of %s failed: %s", collection, exc)
             error = str(exc)
         except Exception:
@@ -152,9 +156,14 @@ def progress_html(state: JobState) -> str:
             f"Dateien: {state.files_done} von {state.files_total}",
             f"Abschnitte indexiert: {state.chunks_done}",
         ]
+        if state.progress is not None:
+            p = state.progress
+            details.append(
+                f"Tempo: {rate_de(p.files_per_s())} Dateien/s, {rate_de(p.chunks_per_s())} Abschnitte/s"
+            )
         if state.current:
             details.append(f"Aktuelle Datei: {escape(state.current)}")
-        details.append(f"Restzeit: ca. {_duration(eta)}" if eta is not None else "Restzeit: wird ermittelt …")
+        details.append(f"Restzeit: ca. {duration_de(eta)}" if eta is not None else "Restzeit: wird ermittelt …")
         extra = f"<p>{escape(state.message)}</p>" if state.message else ""
         return (
             f'<div class="kw-progress"><p><strong>Sammlung „{name}“ wird indexiert …</strong></p>'
@@ -203,6 +212,8 @@ def last_run_html(run: dict | None, collection: str) -> str:
         ("Abschnitte entfernt", s.get("chunks_removed", 0)),
         ("Embeddings wiederverwendet", s.get("chunks_reused", 0)),
     ]
+    if s.get("error"):
+        rows.insert(1, ("Grund des Abbruchs", s["error"]))
     body = "".join(f'<tr><th scope="row">{escape(k)}</th><td>{escape(str(v))}</td></tr>' for k, v in rows)
     html = [
         f'<table class="kw-table"><caption>Letzter Lauf der Sammlung „{name}“</caption><tbody>{body}</tbody></table>'
