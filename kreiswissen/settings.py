@@ -124,6 +124,16 @@ class RetrievalSettings(BaseModel):
     )
     rerank_dense_weight: float = Field(0.7, description="Share of the dense score in the second stage")
     legal_refs: bool = Field(True, description="'§ 6 FZV' in a question goes straight to that section")
+    legal_parser: Literal["bundesrecht", "regex"] = Field(
+        "bundesrecht",
+        description="How legal references are read: bundesrecht (the maintained parser: '§§ 6 und 7 FZV', "
+        "'Art. 6 DSGVO', '§ 6 Abs. 1 S. 2 FZV') or regex (the earlier hand-written pattern)",
+    )
+    decompound: bool = Field(
+        True,
+        description="BM25 also matches the parts of German compounds ('Gebrauchtwagen' finds "
+        "'Gebrauchtfahrzeug' via 'gebraucht'); the parts are always indexed, this switches their use",
+    )
     top_k: int = Field(5, description="Sources shown to the model and the user")
     candidates: int = Field(30, description="Candidates taken from each retriever before fusion")
     chunk_size: int = Field(1200, description="Target chunk size in characters")

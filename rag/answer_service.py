@@ -1,5 +1,8 @@
-"""The one answer pipeline: retrieve → gate → generate → verify citations → Answer.
+"""The one answer pipeline: retrieve → gate → extract → generate → verify facts → Answer.
 
+The extract (sentences quoted from the top sources) comes within the retrieval step, before any
+generation; the generator reads only those sentences and their neighbours, and its text is shown
+only where every fact in it checks out against the cited source. Otherwise the extract is the answer.
 The CLI, the web UI and the eval harness all call this service.
 """
 
@@ -8,37 +11,65 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Generator as Generator_
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kreiswissen.schema import Answer, Source
+from kreiswissen.schema import Answer, Extract, Source
 from kreiswissen.settings import Settings
 
+from .access import NotReadable, User
 from .audit_log import AuditLog
-from .citation_check import check_citations
 from .embedding import build_embed_model
+from .extract import Unit, load_units, pick_extract, prompt_passages, score_units
 from .followup import rewrite
+from .generation_queue import GenerationQueue
 from .generator import Generator, build_generator
 from .index_store import IndexStore
 from .prompt import REFUSAL, answer_messages, source_block
 from .relevance_gate import assess
-from .retrieval import RRF_K, HybridRetriever, Retrieved
+from .retrieval import HybridRetriever, Retrieved
+from .verification import is_refusal, verify_answer
 
 log = logging.getLogger(__name__)
 
 ALL_COLLECTIONS = "*"  # ask across every collection
-_REFUSAL_MARKERS = ("nichts gefunden", "keine informationen", "nicht beantworten", "nicht in den quellen")
+
+NOTICE_UNVERIFIED = (
+    "Die formulierte Antwort des Sprachmodells ließ sich nicht vollständig mit den Quellen belegen und "
+    "wird daher nicht angezeigt. Maßgeblich ist die zitierte Fundstelle."
+)
+NOTICE_MODEL_REFUSED = (
+    "Das Sprachmodell konnte aus den Fundstellen keine Antwort formulieren. Bitte prüfen Sie die "
+    "zitierte Fundstelle; sie ist die passendste Stelle in den Dokumenten."
+)
+NOTICE_PARTLY = "Einzelne Aussagen ließen sich nicht mit den Quellen belegen und wurden weggelassen."
+NOTICE_TIMEOUT = "Das Sprachmodell hat zu lange gebraucht. Maßgeblich ist die zitierte Fundstelle."
+NOTICE_FAILED = (
+    "Das Sprachmodell ist gerade nicht erreichbar. Maßgeblich ist die zitierte Fundstelle aus den Dokumenten."
+)
+
+
+class GenerationTimeout(Exception):
+    pass
 
 
 @dataclass
 class Event:
-    """One step of a streamed answer: sources first, then tokens, then the checked answer."""
+    """One step of a streamed answer: sources, the extract, queue positions, tokens, the checked answer."""
 
-    kind: str  # "sources" | "token" | "answer"
+    kind: str  # "sources" | "extract" | "queued" | "token" | "answer"
     sources: list[Source] | None = None
     token: str = ""
     answer: Answer | None = None
     standalone_question: str | None = None
+    extract: Extract | None = None
+    position: int = 0  # "queued": answers ahead of this one
+
+
+def extract_answer(extract: Extract) -> str:
+    """The extract as answer text: each quoted unit with its source marker."""
+    return "\n".join(f"„{e.text}“ [{e.source_number}]" for e in extract.evidence)
 
 
 class AnswerService:
@@ -49,14 +80,18 @@ class AnswerService:
         self._retrievers: dict[str, HybridRetriever] = {}
         self._lock = threading.Lock()
         self._generator: Generator | None = None
-        audit = settings.audit
-        self.audit = AuditLog(settings.audit_path, audit.log_questions) if audit.enabled else None
+        self.queue = GenerationQueue()
+        self.audit = AuditLog.for_settings(settings) if settings.audit.enabled else None
 
     @property
     def generator(self) -> Generator:
         if self._generator is None:
             self._generator = build_generator(self.settings)
         return self._generator
+
+    def warm(self) -> None:
+        """Load the generator and evaluate the fixed system prompt (server start, not first question)."""
+        self.generator.warm(answer_messages("", [])[:1])
 
     def retriever(self, collection: str | None = None) -> HybridRetriever:
         collection = collection or self.settings.collection
@@ -76,19 +111,35 @@ class AnswerService:
     def collections(self) -> list[str]:
         return [c["name"] for c in self.store.catalog.collections()]
 
-    def retrieve(self, question: str, collection: str | None = None, top_k: int | None = None) -> Retrieved:
-        """Search one collection, or all of them with ALL_COLLECTIONS (merged by rank)."""
+    def retrieve(
+        self,
+        question: str,
+        collection: str | None = None,
+        top_k: int | None = None,
+        allowed: set[str] | None = None,
+    ) -> Retrieved:
+        """Search one collection, or all of them with ALL_COLLECTIONS (merged by cosine). `allowed`: the
+        collections the asking user may read (rag.access); None = all (operator CLI, eval)."""
         if collection != ALL_COLLECTIONS:
-            return self.retriever(collection).retrieve(question, top_k)
+            name = collection or self.settings.collection
+            if allowed is not None and name not in allowed:
+                raise NotReadable(name)
+            return self.retriever(name).retrieve(question, top_k)
         top_k = top_k or self.settings.retrieval.top_k
         started = time.perf_counter()
         merged = Retrieved(sources=[])
         ranked: list[tuple[float, Source]] = []
         for name in self.collections():
+            if allowed is not None and name not in allowed:
+                continue
             part = self.retriever(name).retrieve(question, top_k)
             merged.dense |= part.dense
             merged.bm25 |= part.bm25
-            ranked += [(1.0 / (RRF_K + s.number), s) for s in part.sources]
+            # Fused scores are normalised within a collection; the cosine to the question is not.
+            floor = min(part.dense.values(), default=0.0)
+            ranked += [(part.dense.get(s.chunk.id, floor), s) for s in part.sources]
+            if merged.query_embedding is None:
+                merged.query_embedding = part.query_embedding
         ranked.sort(key=lambda pair: pair[0], reverse=True)
         merged.sources = [
             Source(number=i, chunk=s.chunk, score=score)
@@ -98,35 +149,66 @@ class AnswerService:
         return merged
 
     def answer(
-        self, question: str, collection: str | None = None, history: list[str] | None = None
+        self,
+        question: str,
+        collection: str | None = None,
+        history: list[str] | None = None,
+        allowed: set[str] | None = None,
+        user: User | None = None,
     ) -> Answer:
         final = None
-        for event in self.stream(question, collection, history):
+        for event in self.stream(question, collection, history, allowed, user):
             if event.kind == "answer":
                 final = event.answer
         assert final is not None
         return final
 
     def stream(
-        self, question: str, collection: str | None = None, history: list[str] | None = None
+        self,
+        question: str,
+        collection: str | None = None,
+        history: list[str] | None = None,
+        allowed: set[str] | None = None,
+        user: User | None = None,
     ) -> Iterator[Event]:
-        """Answer `question`; `history` holds the earlier (standalone) questions of the conversation."""
+        """Answer `question`; `history` holds the earlier (standalone) questions of the conversation.
+        `allowed` limits the collections searched (see retrieve); `user` is only for the audit log."""
         started = time.perf_counter()
         asked = " ".join(question.split())
         standalone = rewrite(asked, history or [])
-        for event in self._stream(asked, standalone or asked, collection, started):
-            if event.kind == "sources":
-                event.standalone_question = standalone
-            elif event.kind == "answer" and event.answer is not None:
-                answer = event.answer
-                answer.standalone_question = standalone
-                answer.timings["total"] = time.perf_counter() - started
-                if self.audit:
-                    self.audit.record(answer, collection or self.settings.collection)
-            yield event
+        where = collection or self.settings.collection
+        answered = False
+        try:
+            for event in self._stream(asked, standalone or asked, collection, started, allowed):
+                if event.kind == "sources":
+                    event.standalone_question = standalone
+                elif event.kind == "answer" and event.answer is not None:
+                    answer = event.answer
+                    answer.standalone_question = standalone
+                    answer.timings["total"] = time.perf_counter() - started
+                    answered = True
+                    if self.audit:
+                        self.audit.record(answer, where, user)
+                yield event
+        except BaseException as exc:  # failed, refused for access, or cancelled (generator closed)
+            if self.audit and not answered:
+                outcome = "cancelled" if isinstance(exc, GeneratorExit) else "failed"
+                outcome = "denied" if isinstance(exc, NotReadable) else outcome
+                self.audit.record_outcome(asked, where, outcome, time.perf_counter() - started, user)
+            raise
 
-    def _stream(self, asked: str, question: str, collection: str | None, started: float) -> Iterator[Event]:
-        retrieved = self.retrieve(question, collection)
+    def extract(self, question: str, retrieved: Retrieved) -> tuple[Extract, list[Unit]]:
+        """The instant extract and all scored units of the retrieved sources (best first)."""
+        started = time.perf_counter()
+        stored = self.store.catalog.sentences(s.chunk.id for s in retrieved.sources)
+        units = load_units(retrieved.sources, stored, self.embed_model.get_text_embedding_batch)
+        ranked = score_units(question, retrieved.query_embedding, units)
+        return pick_extract(ranked, started), ranked
+
+    def _stream(
+        self, asked: str, question: str, collection: str | None, started: float, allowed: set[str] | None
+    ) -> Iterator[Event]:
+        retrieved = self.retrieve(question, collection, allowed=allowed)
         timings = {"retrieval": retrieved.seconds}
         yield Event("sources", sources=retrieved.sources)
 
@@ -138,72 +220,68 @@ class AnswerService:
             )
             return
 
-        g = self.settings.generator
-        generator = self.generator
-        shown, blocks = self._fit_context(question, retrieved.sources, generator)
-        messages = answer_messages(question, blocks)
-        max_new = min(g.max_new_tokens, generator.context_window - generator.prompt_tokens(messages))
-        text = ""
-        gen_started = time.perf_counter()
-        for token in generator.stream(messages, max_new, g.temperature):
-            if not text and token.strip():
-                timings["first_token"] = time.perf_counter() - started
-            text += token
-            yield Event("token", token=token)
-        timings["generation"] = time.perf_counter() - gen_started
+        extract, ranked = self.extract(question, retrieved)
+        timings["extract"] = time.perf_counter() - started
+        yield Event("extract", extract=extract)
 
-        if any(marker in text.lower() for marker in _REFUSAL_MARKERS) and len(text) < 300:
-            answer = Answer(asked, REFUSAL, retrieved.sources, refused=True, model=generator.name)
+        g = self.settings.generator
+        answer = Answer(asked, extract_answer(extract), retrieved.sources, extract=extract, timings=timings)
+        answer.cited = list(dict.fromkeys(e.source_number for e in extract.evidence))
+        try:
+            generator = self.generator
+            passages = prompt_passages(ranked, g.context_budget, generator.count_tokens)
+            messages = answer_messages(question, [source_block(src, text) for src, text in passages])
+            timings["prompt_tokens"] = generator.prompt_tokens(messages)
+            max_new = min(g.max_new_tokens, generator.context_window - int(timings["prompt_tokens"]))
+            for position in self.queue.wait_turn():
+                yield Event("queued", position=position)
+            try:
+                text = yield from self._generate(generator, messages, max_new, started, timings)
+            finally:
+                self.queue.release()
+        except GenerationTimeout:
+            answer.notice = NOTICE_TIMEOUT
+            yield Event("answer", answer=answer)
+            return
+        except Exception:
+            log.exception("generation failed")
+            answer.notice = NOTICE_FAILED
+            yield Event("answer", answer=answer)
+            return
+
+        answer.model = generator.name
+        answer.generated = text
+        shown = [s for s in retrieved.sources if s.number in {src.number for src, _ in passages}]
+        verdict = verify_answer(text, shown, question)
+        if verdict.text and not verdict.unsupported_central:
+            answer.text = verdict.text
+            answer.verified = True
+            answer.cited = verdict.cited
+            answer.flagged = verdict.flagged
+            answer.notice = NOTICE_PARTLY if verdict.dropped else ""
         else:
-            report = check_citations(text, shown)
-            answer = Answer(
-                asked,
-                report.text,
-                retrieved.sources,
-                cited=report.cited,
-                flagged=report.flagged + report.invalid,
-                model=generator.name,
-            )
-        answer.timings = timings
+            answer.flagged = verdict.flagged
+            answer.notice = NOTICE_MODEL_REFUSED if is_refusal(text) else NOTICE_UNVERIFIED
         yield Event("answer", answer=answer)
 
-    def _fit_context(
-        self, question: str, sources: list[Source], generator: Generator
-    ) -> tuple[list[Source], list[str]]:
-        """Source blocks within the token budget and the model's window; the last one may be cut."""
-        g = self.settings.generator
-        fixed = generator.prompt_tokens(answer_messages(question, []))
-        budget = min(g.context_budget, generator.context_window - g.max_new_tokens - fixed)
-        shown: list[Source] = []
-        blocks: list[str] = []
-        used = 0
-        for source in sources:
-            block = source_block(source)
-            cost = generator.count_tokens(block) + 2
-            if used + cost > budget:
-                room = budget - used - generator.count_tokens(source_block(source, "")) - 2
-                if room < 60:
-                    break
-                text = _cut_to_tokens(source.chunk.text, room, generator)
-                block, cost = source_block(source, text), room
-            shown.append(source)
-            blocks.append(block)
-            used += cost
-            if used >= budget:
-                break
-        return shown, blocks
-
-
-def _cut_to_tokens(text: str, tokens: int, generator: Generator) -> str:
-    """Longest prefix of whole sentences (or words) within the token count."""
-    words = text.split()
-    lo, hi = 0, len(words)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if generator.count_tokens(" ".join(words[:mid]) + " …") <= tokens:
-            lo = mid
-        else:
-            hi = mid - 1
-    cut = " ".join(words[:lo])
-    end = max(cut.rfind(". "), cut.rfind(".\n"))
-    return (cut[: end + 1] if end > len(cut) // 2 else cut) + " …"
+    def _generate(
+        self, generator: Generator, messages: list, max_new: int, started: float, timings: dict[str, float]
+    ) -> Generator_[Event, None, str]:
+        """Stream tokens as events; stop at the time limit. Returns the generated text."""
+        limit = self.settings.generator.timeout_s
+        text = ""
+        gen_started = time.perf_counter()
+        tokens = generator.stream(messages, max_new, self.settings.generator.temperature)
+        try:
+            for token in tokens:
+                if not text and token.strip():
+                    timings["first_token"] = time.perf_counter() - started
+                text += token
+                yield Event("token", token=token)
+                if time.perf_counter() - gen_started > limit:
+                    raise GenerationTimeout
+        finally:
+            tokens.close()  # a cancelled answer (closed stream) stops the model at once
+            timings["generation"] = time.perf_counter() - gen_started
+            timings["generated_tokens"] = float(generator.count_tokens(text)) if text else 0.0
+        return text

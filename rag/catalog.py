@@ -18,6 +18,8 @@ from pathlib import Path
 
 from kreiswissen.schema import Chunk
 
+from . import bm25_index
+
 MIGRATIONS: list[str] = [
     # 1: collections, files (the manifest), chunks
     """
@@ -80,8 +82,30 @@ MIGRATIONS: list[str] = [
         vector BLOB NOT NULL,
         PRIMARY KEY (collection, chunk_id, idx)
     );
+    CREATE INDEX sentences_by_chunk ON sentences (chunk_id);
     """,
+    # 5: who may read a collection (JSON list of groups, "*" = everyone; existing collections stay
+    # open as before), and its generation: a full rebuild fills generation n+1 beside n and then
+    # switches to it (rows of files/chunks/sentences are keyed by `generation_key`)
+    """
+    ALTER TABLE collections ADD COLUMN groups TEXT NOT NULL DEFAULT '["*"]';
+    ALTER TABLE collections ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 6: the persisted BM25 index (SQLite FTS5, see rag/bm25_index.py); filled by its first `ensure`
+    bm25_index.MIGRATION,
 ]
+
+GENERATION_SEP = "\x1f"  # not printable: never part of a collection name (see admin_tab)
+
+
+def generation_key(name: str, generation: int) -> str:
+    """The key under which a generation of a collection is stored (catalog rows, Chroma collection);
+    generation 0 is the plain name, as before generations existed."""
+    return name if generation == 0 else f"{name}{GENERATION_SEP}{generation}"
+
+
+def collection_of(key: str) -> str:
+    return key.split(GENERATION_SEP, 1)[0]
 
 
 @dataclass
@@ -101,6 +125,7 @@ class Catalog:
         self.path = path
         self._local = threading.local()
         self._migrate()
+        bm25_index.ensure(self.db)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -136,49 +161,109 @@ class Catalog:
                     db.execute("INSERT INTO _migrations VALUES (?, ?)", (number, time.time()))
 
     # collections -------------------------------------------------------------------------
-    def ensure_collection(self, name: str, embedding: str, folders: Iterable[str] = ()) -> None:
+    def ensure_collection(
+        self,
+        name: str,
+        embedding: str,
+        folders: Iterable[str] = (),
+        groups: Iterable[str] = ("*",),
+        check_embedding: bool = True,
+    ) -> None:
+        """Create a collection (readable by `groups`) or add folders to it. A full rebuild passes
+        check_embedding=False: it replaces the vectors, and switches the embedding with them."""
         with self.transaction() as db:
             row = db.execute("SELECT embedding, folders FROM collections WHERE name=?", (name,)).fetchone()
             if row is None:
                 db.execute(
-                    "INSERT INTO collections (name, folders, embedding, created_at) VALUES (?,?,?,?)",
-                    (name, json.dumps(sorted(set(folders))), embedding, time.time()),
+                    "INSERT INTO collections (name, folders, embedding, created_at, groups) VALUES (?,?,?,?,?)",
+                    (
+                        name,
+                        json.dumps(sorted(set(folders))),
+                        embedding,
+                        time.time(),
+                        json.dumps(sorted(set(groups))),
+                    ),
                 )
                 return
-            if row["embedding"] != embedding:
+            if check_embedding and row["embedding"] != embedding:
                 raise EmbeddingMismatch(name, row["embedding"], embedding)
             merged = sorted(set(json.loads(row["folders"])) | set(folders))
             db.execute("UPDATE collections SET folders=? WHERE name=?", (json.dumps(merged), name))
 
     def collections(self) -> list[dict]:
         rows = self.db.execute(
-            """SELECT c.name, c.folders, c.embedding, c.indexed_at,
-                      (SELECT COUNT(*) FROM files f WHERE f.collection=c.name) AS documents,
-                      (SELECT COUNT(*) FROM chunks k WHERE k.collection=c.name) AS chunks
-               FROM collections c ORDER BY c.name"""
+            """SELECT c.name, c.folders, c.embedding, c.indexed_at, c.groups, c.generation, c.key,
+                      (SELECT COUNT(*) FROM files f WHERE f.collection=c.key) AS documents,
+                      (SELECT COUNT(*) FROM chunks k WHERE k.collection=c.key) AS chunks
+               FROM (SELECT *, CASE WHEN generation=0 THEN name ELSE name || char(31) || generation END AS key
+                     FROM collections) c
+               ORDER BY c.name"""
         ).fetchall()
-        return [dict(r) | {"folders": json.loads(r["folders"])} for r in rows]
+        return [
+            dict(r) | {"folders": json.loads(r["folders"]), "groups": json.loads(r["groups"])} for r in rows
+        ]
+
+    def set_groups(self, name: str, groups: Iterable[str]) -> bool:
+        """Set who may read a collection; False when there is no such collection."""
+        cur = self.db.execute(
+            "UPDATE collections SET groups=? WHERE name=?", (json.dumps(sorted(set(groups))), name)
+        )
+        return cur.rowcount > 0
+
+    # generations ---------------------------------------------------------------------------
+    def generation(self, name: str) -> int:
+        row = self.db.execute("SELECT generation FROM collections WHERE name=?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def current_key(self, name: str) -> str:
+        """Where readers find the collection now."""
+        return generation_key(name, self.generation(name))
+
+    def switch_generation(
+        self, name: str, key: str, embedding: str, pipeline: str, folders: Iterable[str]
+    ) -> None:
+        """Make a completely built generation the one readers see (one statement: atomic)."""
+        generation = int(key.rsplit(GENERATION_SEP, 1)[1]) if GENERATION_SEP in key else 0
+        self.db.execute(
+            "UPDATE collections SET generation=?, embedding=?, pipeline=?, indexed_at=?, folders=? "
+            "WHERE name=?",
+            (generation, embedding, pipeline, time.time(), json.dumps(sorted(set(folders))), name),
+        )
+
+    def drop_rows(self, key: str) -> None:
+        """Remove the catalog rows of one generation (files, chunks, sentences)."""
+        with self.transaction() as db:
+            for table in ("sentences", "chunks", "files"):
+                db.execute(f"DELETE FROM {table} WHERE collection=?", (key,))
 
     def collection_embedding(self, name: str) -> str | None:
         row = self.db.execute("SELECT embedding FROM collections WHERE name=?", (name,)).fetchone()
         return row[0] if row else None
 
     def drop_collection(self, name: str) -> None:
+        """Remove a collection with the rows of all its generations."""
         with self.transaction() as db:
             for table in ("sentences", "chunks", "files"):
-                db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
+                db.execute(
+                    f"DELETE FROM {table} WHERE collection=? OR substr(collection, 1, ?)=?",
+                    (name, len(name) + 1, name + GENERATION_SEP),
+                )
             db.execute("DELETE FROM collections WHERE name=?", (name,))
 
+    # These take a collection name or a generation key.
     def mark_indexed(self, name: str, pipeline: str) -> None:
         self.db.execute(
-            "UPDATE collections SET indexed_at=?, pipeline=? WHERE name=?", (time.time(), pipeline, name)
+            "UPDATE collections SET indexed_at=?, pipeline=? WHERE name=?",
+            (time.time(), pipeline, collection_of(name)),
         )
 
     def set_pipeline(self, name: str, pipeline: str) -> None:
-        self.db.execute("UPDATE collections SET pipeline=? WHERE name=?", (pipeline, name))
+        self.db.execute("UPDATE collections SET pipeline=? WHERE name=?", (pipeline, collection_of(name)))
 
     def pipeline(self, name: str) -> str:
-        row = self.db.execute("SELECT pipeline FROM collections WHERE name=?", (name,)).fetchone()
+        row = self.db.execute(
+            "SELECT pipeline FROM collections WHERE name=?", (collection_of(name),)
+        ).fetchone()
         return row[0] if row else ""
 
     # files (the manifest) ----------------------------------------------------------------
@@ -206,6 +291,7 @@ class Catalog:
     ) -> list[str]:
         """Write a file's manifest row, chunk rows and their sentence units (text, float16 vector);
         return the chunk ids it no longer has."""
+        parts = bm25_index.parts_of(chunks)  # analysed before the write lock is taken
         with self.transaction() as db:
             old = {
                 r[0]
@@ -243,6 +329,7 @@ class Catalog:
                     for c, t in zip(chunks, tokens, strict=True)
                 ],
             )
+            bm25_index.add(db, collection, [c.id for c in chunks], tokens, parts)
             db.execute(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?)",
                 (
@@ -286,19 +373,21 @@ class Catalog:
                 ).fetchall()
         return [_row_to_chunk(r) for r in rows]
 
-    def sentences(self, collection: str, chunk_ids: Iterable[str]) -> dict[str, list[tuple[str, bytes]]]:
-        """Sentence units (text, float16 vector bytes) of the given chunks, in chunk order."""
+    def sentences(self, chunk_ids: Iterable[str]) -> dict[str, list[tuple[str, bytes]]]:
+        """Sentence units (text, float16 vector bytes) of the given chunks, in chunk order. Chunk ids
+        hash path and content, so they identify the same text in any collection."""
         wanted = list(dict.fromkeys(chunk_ids))
         out: dict[str, list[tuple[str, bytes]]] = {cid: [] for cid in wanted}
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
             rows = self.db.execute(
-                "SELECT chunk_id, text, vector FROM sentences WHERE collection=? AND chunk_id IN "
+                "SELECT chunk_id, idx, text, vector FROM sentences WHERE chunk_id IN "
                 f"({','.join('?' * len(part))}) ORDER BY chunk_id, idx",
-                (collection, *part),
+                part,
             )
-            for chunk_id, text, vector in rows:
-                out[chunk_id].append((text, vector))
+            for chunk_id, idx, text, vector in rows:
+                if idx == len(out[chunk_id]):  # the same chunk in two collections: take one copy
+                    out[chunk_id].append((text, vector))
         return out
 
     def tokens(self, collection: str) -> list[tuple[str, str]]:

@@ -33,7 +33,7 @@ class CitationReport:
     unsupported_sentences: list[str] = field(default_factory=list)
 
 
-def _numbers(marker: str) -> list[int]:
+def numbers_of(marker: str) -> list[int]:
     return [int(n) for n in re.split(r"\s*[,;]\s*", marker)]
 
 
@@ -42,7 +42,7 @@ def support(sentence: str, source_terms: set[str]) -> float:
     return len(terms & source_terms) / len(terms) if terms else 1.0
 
 
-def _sentences(line: str) -> list[str]:
+def sentences_of(line: str) -> list[str]:
     """Sentences of one answer line; a bare "[2]." after a full stop belongs to the sentence before."""
     out: list[str] = []
     for part in split_sentences(line):
@@ -58,14 +58,14 @@ def check_citations(answer: str, sources: list[Source]) -> CitationReport:
     report = CitationReport(text="")
 
     def keep_valid(m: re.Match[str]) -> str:
-        kept = [n for n in _numbers(m.group(1)) if n in shown]
+        kept = [n for n in numbers_of(m.group(1)) if n in shown]
         return f"[{', '.join(map(str, kept))}]" if kept else ""
 
     lines_out: list[str] = []
     for line in answer.split("\n"):
         sentences_out: list[str] = []
-        for sentence in _sentences(line):
-            numbers = [n for m in _CITATION.findall(sentence) for n in _numbers(m)]
+        for sentence in sentences_of(line):
+            numbers = [n for m in _CITATION.findall(sentence) for n in numbers_of(m)]
             valid = [n for n in dict.fromkeys(numbers) if n in shown]
             report.invalid += [n for n in numbers if n not in shown and n not in report.invalid]
             sentence = re.sub(r"\s+(?=[.!?]?$)", "", _CITATION.sub(keep_valid, sentence))

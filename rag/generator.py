@@ -1,15 +1,18 @@
-"""Generator component: the bundled local model (transformers), any local model folder or GGUF
-file, or an OpenAI-compatible server (vLLM, Ollama, llama.cpp server). One `match` picks it."""
+"""Generator component: a GGUF file through llama.cpp (the CPU default, the bundled model), a Hugging
+Face model folder through transformers, or an OpenAI-compatible server (vLLM, Ollama) for a county
+with a GPU. One `match` picks it; optional imports stay inside their case."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from kreiswissen.model_assets import assemble_gguf
 from kreiswissen.settings import GeneratorSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -21,20 +24,117 @@ class Generator(Protocol):
     name: str
     context_window: int
 
-    def stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]: ...
+    def stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
+        """Yield text pieces; closing the iterator stops generation at once."""
+        ...
 
     def count_tokens(self, text: str) -> int: ...
 
+    def prompt_tokens(self, messages: list[Message]) -> int: ...
+
+    def warm(self, messages: list[Message]) -> None:
+        """Load the model and evaluate a fixed prompt prefix, so the first question does not pay."""
+        ...
+
+
+def physical_cores() -> int:
+    import psutil
+
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+class LlamaCppGenerator:
+    """A GGUF model through llama-cpp-python: quantised matrix products that run fast on any x86 CPU
+    with AVX2. llama.cpp keeps the evaluated prompt and re-uses its longest common prefix, so the fixed
+    system prompt is evaluated once (at warm-up) and each question pays only for its own tokens."""
+
+    def __init__(self, path: Path, settings: GeneratorSettings) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        if not path.is_file():
+            raise FileNotFoundError(f"GGUF model not found: {path}")
+        threads = settings.threads or physical_cores()
+        self.llm = Llama(
+            model_path=str(path),
+            n_ctx=settings.context_window,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_batch=512,
+            seed=settings.seed,
+            verbose=False,
+        )
+        self.name = path.name
+        self.context_window = settings.context_window
+        self.seed = settings.seed
+        eos = self.llm.token_eos()
+        self._format = Jinja2ChatFormatter(
+            template=self.llm.metadata["tokenizer.chat_template"],
+            eos_token=self.llm.detokenize([eos]).decode("utf-8", "ignore"),
+            bos_token="",
+            stop_token_ids=[eos],
+        )
+        self._lock = threading.Lock()  # one Llama context: one generation at a time
+
+    def _prompt(self, messages: list[Message]) -> tuple[str, list[str]]:
+        response = self._format(messages=messages)
+        stop = response.stop if isinstance(response.stop, list) else [response.stop] if response.stop else []
+        return response.prompt, stop
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def prompt_tokens(self, messages: list[Message]) -> int:
+        prompt, _ = self._prompt(messages)
+        return len(self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+
+    def warm(self, messages: list[Message]) -> None:
+        prompt, _ = self._prompt(messages)
+        with self._lock:
+            self.llm.create_completion(prompt, max_tokens=1, temperature=0.0)
+
+    def stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
+        prompt, stop = self._prompt(messages)
+        with self._lock:
+            pieces = self.llm.create_completion(
+                prompt,
+                max_tokens=max_new_tokens,
+                temperature=temperature,
+                top_p=1.0,
+                top_k=0 if temperature > 0 else 1,
+                repeat_penalty=1.0,
+                seed=self.seed,
+                stop=stop,
+                stream=True,
+            )
+            try:
+                for piece in pieces:
+                    if text := piece["choices"][0]["text"]:
+                        yield text
+            finally:
+                pieces.close()  # a cancelled answer stops evaluating at once
+
+
+def torch_dtype(setting: str):
+    """bf16 only where the CPU multiplies it in hardware (or on a GPU); else float32, which AVX2 runs
+    well — bf16 emulated on an AVX2-only CPU took minutes to the first token."""
+    import torch
+
+    from kreiswissen.model_assets import has_fast_bf16
+
+    if setting == "bfloat16" or (setting == "auto" and (torch.cuda.is_available() or has_fast_bf16())):
+        return torch.bfloat16
+    return torch.float32
+
 
 class TransformersGenerator:
-    """A causal LM from a local folder (or a .gguf file, which transformers dequantises on load)."""
+    """A causal LM from a Hugging Face folder (or a .gguf file, which transformers dequantises on load)."""
 
     def __init__(self, path: Path, settings: GeneratorSettings) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        if settings.threads:
-            torch.set_num_threads(settings.threads)
+        torch.set_num_threads(settings.threads or physical_cores())
         kwargs: dict = {}
         folder = path
         if path.suffix == ".gguf":
@@ -42,9 +142,10 @@ class TransformersGenerator:
         if not folder.exists():
             raise FileNotFoundError(f"Generator model not found: {path}")
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder), **kwargs)
-        self.model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.bfloat16, **kwargs)
+        self.dtype = torch_dtype(settings.dtype)
+        self.model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=self.dtype, **kwargs)
         self.model.eval()
-        self.name = path.name
+        self.name = f"{path.name} ({str(self.dtype).removeprefix('torch.')})"
         self.context_window = min(
             settings.context_window, getattr(self.model.config, "max_position_embeddings", 1 << 30)
         )
@@ -55,7 +156,12 @@ class TransformersGenerator:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def prompt_tokens(self, messages: list[Message]) -> int:
-        return len(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
+        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        return len(ids["input_ids"] if isinstance(ids, dict) else ids)
+
+    def warm(self, messages: list[Message]) -> None:
+        for _ in self.stream(messages, 1, 0.0):
+            pass
 
     def stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
         import torch
@@ -77,6 +183,8 @@ class TransformersGenerator:
         else:
             gen_kwargs.update(temperature=None, top_p=None, top_k=None)
         errors: list[BaseException] = []
+        cancelled = threading.Event()
+        gen_kwargs["stopping_criteria"] = [lambda *_args, **_kw: cancelled.is_set()]
 
         def run() -> None:
             try:
@@ -89,8 +197,11 @@ class TransformersGenerator:
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
-        yield from streamer
-        worker.join()
+        try:
+            yield from streamer
+        finally:
+            cancelled.set()  # closed early (cancel, timeout): the model thread stops at the next token
+            worker.join()
         if errors:
             raise errors[0]
 
@@ -112,6 +223,9 @@ class OpenAICompatibleGenerator:
 
     def prompt_tokens(self, messages: list[Message]) -> int:
         return sum(self.count_tokens(m["content"]) + 4 for m in messages)
+
+    def warm(self, messages: list[Message]) -> None:
+        """A remote server keeps its own cache; nothing to load here."""
 
     def stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
         body = {
@@ -141,14 +255,15 @@ _CACHE_LOCK = threading.Lock()
 
 def build_generator(settings: Settings) -> Generator:
     g = settings.generator
-    key = (g.backend, str(g.model_path), g.api_base, g.api_model)
+    key = (g.backend, str(g.model_path), g.api_base, g.api_model, g.dtype, g.context_window)
     with _CACHE_LOCK:
         if key not in _CACHE:
             match g.backend:
+                case "llamacpp":
+                    path = g.model_path or assemble_gguf(settings.models_dir)
+                    _CACHE[key] = LlamaCppGenerator(Path(path), g)
                 case "transformers":
-                    from kreiswissen.model_assets import prepare_generator
-
-                    path = g.model_path or prepare_generator(settings.models_dir)
+                    path = g.model_path or assemble_gguf(settings.models_dir)
                     _CACHE[key] = TransformersGenerator(Path(path), g)
                 case "openai":
                     _CACHE[key] = OpenAICompatibleGenerator(g)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html import escape
 
 import gradio as gr
 
 from kreiswissen.settings import Settings
+from rag.access import NotReadable, User, readable_collections
 from rag.answer_service import ALL_COLLECTIONS, AnswerService
 
 from .about_page import about_html
@@ -16,7 +17,8 @@ from .admin_auth import AdminSessions
 from .admin_tab import build_admin_tab
 from .feedback import AnswerRecord, FeedbackStore
 from .ingest_job import IngestJob
-from .render import answer_markdown, sources_html
+from .render import answer_markdown, extract_markdown, queue_markdown, sources_html
+from .sign_in import SignIn, user_line
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +73,15 @@ CSS = """
 """.replace("{THUMB}", THUMB)
 
 
-def collection_choices(service: AnswerService) -> list[tuple[str, str]]:
-    return [(ALL_LABEL, ALL_COLLECTIONS)] + [(name, name) for name in service.collections()]
+SIGN_IN_AGAIN = "Ihre Anmeldung ist abgelaufen. Bitte laden Sie die Seite neu und melden Sie sich an."
 
 
-def default_collection(settings: Settings, service: AnswerService) -> str:
-    return settings.collection if settings.collection in service.collections() else ALL_COLLECTIONS
+def collection_choices(readable: set[str]) -> list[tuple[str, str]]:
+    return [(ALL_LABEL, ALL_COLLECTIONS)] + [(name, name) for name in sorted(readable)]
+
+
+def default_collection(settings: Settings, readable: set[str]) -> str:
+    return settings.collection if settings.collection in readable else ALL_COLLECTIONS
 
 
 def build_app(
@@ -85,35 +90,55 @@ def build_app(
     feedback: FeedbackStore | None = None,
     sessions: AdminSessions | None = None,
     job: IngestJob | None = None,
+    sign_in: SignIn | None = None,
 ) -> gr.Blocks:
+    """The UI. Nothing in it depends on a value the browser sends about who is asking: each handler
+    looks up the user from its request (SignIn) and what they may read (rag.access)."""
     service = service or AnswerService(settings)
     feedback = feedback or FeedbackStore.for_settings(settings)
     sessions = sessions or AdminSessions(settings)
     job = job or IngestJob(settings, service)
+    sign_in = sign_in or SignIn(settings)
+
+    def readable(request: gr.Request | None) -> tuple[User | None, set[str]]:
+        user = sign_in.request_user(request)
+        return user, (readable_collections(service.store.catalog, user) if user else set())
 
     with gr.Blocks(title="Kreiswissen – Wissensassistent der Kreisverwaltung") as app:
         gr.Markdown("# Kreiswissen\nWissensassistent der Kreisverwaltung – Antworten mit Quellenangaben")
         gr.Markdown(AI_NOTICE, elem_classes=["kw-notice"], elem_id="kw-notice")
+        who = gr.Markdown("", elem_id="kw-user")
         with gr.Tabs(elem_id="kw-tabs"):
             with gr.Tab("Fragen", id="fragen", elem_id="kw-tab-chat"):
-                chat_ui = _build_chat(settings, service, feedback)
+                chat_ui = _build_chat(settings, service, feedback, readable)
             with gr.Tab("Verwaltung", id="verwaltung", elem_id="kw-tab-admin"):
                 build_admin_tab(settings, service, sessions, job)
             with gr.Tab("Über dieses System", id="ueber", elem_id="kw-tab-about") as about_tab:
-                about = gr.HTML(about_html(settings, service), elem_id="kw-about")
+                # Filled per user on page load: the page's config holds no collection names.
+                about = gr.HTML(about_html(settings, service, set()), elem_id="kw-about")
 
-        def refresh() -> tuple:
-            choices = collection_choices(service)
-            return gr.update(choices=choices), about_html(settings, service)
+        def refresh(request: gr.Request) -> tuple:
+            user, names = readable(request)
+            return (
+                gr.update(choices=collection_choices(names), value=default_collection(settings, names)),
+                about_html(settings, service, names),
+                user_line(user, sign_in.has_accounts),
+            )
 
-        app.load(refresh, None, [chat_ui, about], api_name=False, api_visibility="private")
-        about_tab.select(
-            lambda: about_html(settings, service), None, about, api_name=False, api_visibility="private"
-        )
+        def about_for(request: gr.Request) -> str:
+            return about_html(settings, service, readable(request)[1])
 
-        def api_answer(question: str, history: list[str] | None = None) -> dict:
-            """Answer one question (with the earlier questions of the conversation, if any)."""
-            answer = service.answer(question, history=history or [])
+        app.load(refresh, None, [chat_ui, about, who], api_name=False, api_visibility="private")
+        about_tab.select(about_for, None, about, api_name=False, api_visibility="private")
+
+        def api_answer(question: str, history: list[str] | None = None, request: gr.Request = None) -> dict:  # type: ignore[assignment]
+            """Answer one question (with the earlier questions of the conversation, if any) from the
+            collections the caller may read."""
+            user, names = readable(request)
+            if user is None:
+                raise gr.Error(SIGN_IN_AGAIN)
+            collection = settings.collection if settings.collection in names else ALL_COLLECTIONS
+            answer = service.answer(question, collection, history or [], allowed=names, user=user)
             return {
                 "answer": answer.text,
                 "standalone_question": answer.standalone_question,
@@ -127,15 +152,23 @@ def build_app(
     return app
 
 
-def _build_chat(settings: Settings, service: AnswerService, feedback: FeedbackStore) -> gr.Dropdown:
-    """The chat tab's content; returns the collection picker (refreshed on page load)."""
+ANSWER_CONCURRENCY = 64  # questions in flight at once; only their generation steps wait in line
+
+
+def _build_chat(
+    settings: Settings,
+    service: AnswerService,
+    feedback: FeedbackStore,
+    readable: Callable[[gr.Request | None], tuple[User | None, set[str]]],
+) -> gr.Dropdown:
+    """The chat tab's content; returns the collection picker (filled per user on page load)."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             collection = gr.Dropdown(
                 label="Sammlung",
                 info="In welchen Dokumenten gesucht wird",
-                choices=collection_choices(service),
-                value=default_collection(settings, service),
+                choices=collection_choices(set()),
+                value=ALL_COLLECTIONS,
                 elem_id="kw-collection",
             )
             chat = gr.Chatbot(
@@ -158,6 +191,7 @@ def _build_chat(settings: Settings, service: AnswerService, feedback: FeedbackSt
             )
             with gr.Row():
                 ask = gr.Button("Fragen", variant="primary", elem_id="kw-ask")
+                stop = gr.Button("Stopp", variant="stop", elem_id="kw-stop")
                 clear = gr.Button("Neue Unterhaltung", elem_id="kw-new")
             with gr.Column(visible=False, elem_id="kw-feedback") as feedback_box, gr.Group():
                 comment = gr.Textbox(
@@ -179,10 +213,19 @@ def _build_chat(settings: Settings, service: AnswerService, feedback: FeedbackSt
     record = gr.State(None)  # AnswerRecord of the last answer, for feedback
     feedback_id = gr.State(None)  # row of the feedback already given on it
 
-    def respond(text: str, history: list[dict], earlier: list[str], picked: str) -> Iterator[dict]:
+    def respond(
+        text: str, history: list[dict], earlier: list[str], picked: str, request: gr.Request
+    ) -> Iterator[dict]:
         text = (text or "").strip()
         if not text:
             yield {question: ""}
+            return
+        user, names = readable(request)
+        picked = picked or ALL_COLLECTIONS
+        if user is None or (picked != ALL_COLLECTIONS and picked not in names):
+            refusal = SIGN_IN_AGAIN if user is None else str(NotReadable(picked))
+            history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": refusal}]
+            yield {chat: history, sources: sources_html([], ""), question: ""}
             return
         history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": ""}]
         yield {
@@ -196,8 +239,8 @@ def _build_chat(settings: Settings, service: AnswerService, feedback: FeedbackSt
             comment: "",
         }
         try:
-            found, prefix, searched = [], "", text
-            for event in service.stream(text, collection=picked or None, history=earlier):
+            found, prefix, searched, quoted, generated = [], "", text, "", ""
+            for event in service.stream(text, picked, earlier, allowed=names, user=user):
                 if event.kind == "sources":
                     found = event.sources or []
                     if event.standalone_question:
@@ -205,8 +248,16 @@ def _build_chat(settings: Settings, service: AnswerService, feedback: FeedbackSt
                         prefix = f"*Verstanden als: „{escape(searched)}“*\n\n"
                         history[-1]["content"] = prefix
                     yield {chat: history, sources: sources_html(found, searched)}
+                elif event.kind == "extract":
+                    quoted = prefix + extract_markdown(event.extract, found)
+                    history[-1]["content"] = quoted
+                    yield {chat: history}
+                elif event.kind == "queued":
+                    history[-1]["content"] = f"{quoted}\n\n{queue_markdown(event.position)}"
+                    yield {chat: history}
                 elif event.kind == "token":
-                    history[-1]["content"] += event.token
+                    generated += event.token
+                    history[-1]["content"] = f"{quoted}\n\n*Antwort wird formuliert …*\n\n{escape(generated)}"
                     yield {chat: history}
                 elif event.kind == "answer" and event.answer is not None:
                     history[-1]["content"] = prefix + answer_markdown(event.answer)
@@ -224,7 +275,11 @@ def _build_chat(settings: Settings, service: AnswerService, feedback: FeedbackSt
             history[-1]["content"] = ERROR_TEXT
             yield {chat: history}
 
-    def rate(rating: int, last: AnswerRecord | None, given: int | None, remark: str) -> tuple:
+    def rate(
+        rating: int, last: AnswerRecord | None, given: int | None, remark: str, request: gr.Request | None
+    ) -> tuple:
+        if readable(request)[0] is None:
+            return given, SIGN_IN_AGAIN
         if last is None:
             return given, "Es gibt noch keine Antwort, die Sie bewerten können."
         row = feedback.save(last, rating, remark, feedback_id=given)
@@ -238,17 +293,32 @@ def _build_chat(settings: Settings, service: AnswerService, feedback: FeedbackSt
     private = {"api_name": False, "api_visibility": "private"}
     inputs = [question, chat, asked, collection]
     outputs = [chat, sources, question, asked, record, feedback_id, feedback_box, thanks, comment]
-    ask.click(respond, inputs, outputs, **private)
-    question.submit(respond, inputs, outputs, **private)
-    chat.example_select(use_example, None, question, **private).then(respond, inputs, outputs, **private)
+    # Retrieval and the extract run for every user at once; generation queues in the AnswerService,
+    # which reports the position. "Stopp" cancels the event, which closes the stream and stops the model.
+    answering = {**private, "concurrency_limit": ANSWER_CONCURRENCY}
+    events = [
+        ask.click(respond, inputs, outputs, **answering),
+        question.submit(respond, inputs, outputs, **answering),
+        chat.example_select(use_example, None, question, **private).then(
+            respond, inputs, outputs, **answering
+        ),
+    ]
+    stop.click(None, None, None, cancels=events, **private)
 
     def reset() -> tuple:
         return [], sources_html([], ""), "", [], None, None, gr.update(visible=False), "", ""
 
     clear.click(reset, None, outputs, **private)
     chat.clear(reset, None, outputs, **private)  # the chat's own "Leeren" button
-    good.click(lambda *a: rate(1, *a), [record, feedback_id, comment], [feedback_id, thanks], **private)
-    bad.click(lambda *a: rate(-1, *a), [record, feedback_id, comment], [feedback_id, thanks], **private)
+
+    def rate_good(last: AnswerRecord | None, given: int | None, remark: str, request: gr.Request) -> tuple:
+        return rate(1, last, given, remark, request)
+
+    def rate_bad(last: AnswerRecord | None, given: int | None, remark: str, request: gr.Request) -> tuple:
+        return rate(-1, last, given, remark, request)
+
+    good.click(rate_good, [record, feedback_id, comment], [feedback_id, thanks], **private)
+    bad.click(rate_bad, [record, feedback_id, comment], [feedback_id, thanks], **private)
     return collection
 
 

@@ -7,7 +7,7 @@ import re
 from html import escape
 from urllib.parse import quote
 
-from kreiswissen.schema import Answer, Source
+from kreiswissen.schema import Answer, Extract, Source
 from rag.german_text import analyze
 
 _WORD = re.compile(r"[\wäöüÄÖÜß]+")
@@ -72,12 +72,40 @@ def sources_html(sources: list[Source], question: str, answer: Answer | None = N
     return "".join(parts)
 
 
+EXTRACT_HEADING = "**Fundstelle** – wörtlich aus dem Dokument, ohne KI:"
+GENERATED_HEADING = "**Antwort des Sprachmodells** – KI-generiert, Zahlen und Fristen mit den Quellen abgeglichen:"
+
+
+def extract_markdown(extract: Extract | None, sources: list[Source]) -> str:
+    """The instant extract as quoted lines, each with its source; shown before any generation."""
+    if extract is None or not extract.evidence:
+        return ""
+    labels = {s.number: s.label for s in sources}
+    lines = [EXTRACT_HEADING]
+    for e in extract.evidence:
+        label = escape(labels.get(e.source_number, ""))
+        lines.append(f"> „{escape(e.text)}“ [{e.source_number}] *({label})*")
+    return "\n".join(lines)
+
+
+def queue_markdown(position: int) -> str:
+    ahead = "eine Anfrage" if position == 1 else f"{position} Anfragen"
+    return f"⏳ Die ausformulierte Antwort folgt – vor Ihnen {'wartet' if position == 1 else 'warten'} {ahead}."
+
+
 def answer_markdown(answer: Answer) -> str:
-    """The chat message: escaped answer text, then a plain list of the cited sources."""
-    text = escape(answer.text)
+    """The chat message: the extract (quoted), then the verified generated answer or the notice why
+    there is none, then a plain list of the cited sources. Everything escaped."""
     if answer.refused:
-        return text
-    lines = [text]
+        return escape(answer.text)
+    extract = extract_markdown(answer.extract, answer.sources)
+    if answer.verified:
+        text = f"{GENERATED_HEADING}\n\n{escape(answer.text)}"
+    else:
+        text = "" if extract else escape(answer.text)
+    if answer.notice:
+        text += f"\n\nℹ️ {escape(answer.notice)}"
+    lines = ["\n\n".join(part for part in (extract, text.strip()) if part)]
     if answer.cited_sources:
         lines.append("\n\n**Quellen:**")
         lines += [f"\n[{s.number}] {escape(s.label)}" for s in answer.cited_sources]

@@ -1,0 +1,195 @@
+"""Sentence-level evidence: scores the sentence units of the retrieved chunks against the question.
+
+One mechanism, two uses: the best units are the instant extractive answer ("Fundstelle", quoted
+verbatim, shown before any generation), and the best units with their neighbours are all the
+generator reads (a short prompt: on a CPU every prompt token costs time before the first word).
+
+A unit's score combines its dense similarity to the question (vectors stored at ingest), the share
+of the question's content words it contains, whether it holds the kind of fact the question asks
+for (an amount for "wie hoch", a duration for "wie lange", list items for "welche Unterlagen"), and
+the rank of its chunk.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from kreiswissen.schema import Evidence, Extract, Source
+
+from .german_text import analyze
+from .sentence_units import split_units
+
+# Weights of the unit score; chosen on the project's own set, checked on the dev set (README).
+W_DENSE, W_LEXICAL, W_CUE, W_RANK = 0.5, 0.3, 0.12, 0.08
+MAX_EXTRACT_UNITS = 3
+MAX_EXTRACT_CHARS = 700
+SECOND_UNIT_SHARE = 0.8  # a further unit joins the extract when it scores this share of the best
+
+_AMOUNT = re.compile(r"\d[\d.\s]*(?:,\d+)?\s*(?:€|euro|eur\b|cent|prozent|%|v\.\s*h\.)", re.I)
+_DURATION = re.compile(
+    r"\b(?:\d+|ein\w*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|vierzehn|zwanzig|dreißig)"
+    r"\s+(?:werk|kalender)?(?:tag|woche|monat|jahr|stunde)\w*",
+    re.I,
+)
+_DATE = re.compile(r"\b\d{1,2}\.\s*(?:\d{1,2}\.\d{2,4}|januar|februar|märz|april|mai|juni|juli|august"
+                   r"|september|oktober|november|dezember)|\b\d{1,2}(?::\d{2})\s*uhr", re.I)  # fmt: skip
+_LIST = re.compile(r"^(?:[•▪◦·\-–*]\s|\d{1,2}[.)]\s|[a-z]{1,2}\)\s)|.+ \| ")
+_ASKS_AMOUNT = re.compile(r"\b(?:wie hoch|wie viel|was kostet|kosten|gebühr|betrag|höhe|entgelt|satz)", re.I)
+_ASKS_DURATION = re.compile(
+    r"\b(?:wie lange|wie lang|bis wann|wann|frist|dauer|innerhalb|wie viele (?:tage|wochen|monate|jahre)"
+    r"|gültig|aufbewahr)",
+    re.I,
+)
+_ASKS_LIST = re.compile(r"\b(?:welche|was (?:brauche|muss|benötige)|unterlagen|voraussetzungen)\b", re.I)
+
+
+@dataclass
+class Unit:
+    source: Source
+    idx: int
+    text: str
+    vector: np.ndarray | None
+    score: float = 0.0
+
+
+def _cue(question: str, text: str) -> float:
+    """1 when the unit holds the kind of fact the question asks for, 0 when it asks for none."""
+    wanted = []
+    if _ASKS_AMOUNT.search(question):
+        wanted.append(bool(_AMOUNT.search(text)))
+    if _ASKS_DURATION.search(question):
+        wanted.append(bool(_DURATION.search(text) or _DATE.search(text)))
+    if _ASKS_LIST.search(question):
+        wanted.append(bool(_LIST.match(text)) or text.count(",") >= 2 or text.rstrip().endswith(":"))
+    return float(any(wanted)) if wanted else 0.0
+
+
+def load_units(
+    sources: list[Source],
+    stored: dict[str, list[tuple[str, bytes]]],
+    embed: Callable[[list[str]], list[list[float]]] | None = None,
+) -> list[Unit]:
+    """The units of the sources' chunks, with the vectors stored at ingest. Chunks indexed before
+    units existed are split here and, if `embed` is given, embedded on the fly."""
+    units: list[Unit] = []
+    missing: list[Unit] = []
+    for source in sources:
+        rows = stored.get(source.chunk.id) or []
+        if rows:
+            units += [
+                Unit(source, i, text, np.frombuffer(vec, dtype=np.float16).astype(np.float32))
+                for i, (text, vec) in enumerate(rows)
+            ]
+        else:
+            fresh = [Unit(source, i, text, None) for i, text in enumerate(split_units(source.chunk.text))]
+            units += fresh
+            missing += fresh
+    if missing and embed is not None:
+        for unit, vec in zip(missing, embed([u.text for u in missing]), strict=True):
+            unit.vector = np.asarray(vec, dtype=np.float32)
+    return units
+
+
+def score_units(question: str, query_vector: list[float] | None, units: list[Unit]) -> list[Unit]:
+    """Score every unit in place; return them best first."""
+    if not units:
+        return []
+    terms = set(analyze(question))
+    q = np.asarray(query_vector, dtype=np.float32) if query_vector is not None else None
+    dense = np.zeros(len(units), dtype=np.float32)
+    if q is not None and q.size:
+        for i, u in enumerate(units):
+            if u.vector is not None and u.vector.shape == q.shape:
+                dense[i] = float(u.vector @ q / (np.linalg.norm(u.vector) * np.linalg.norm(q) + 1e-9))
+        lo, hi = float(dense.min()), float(dense.max())
+        dense = (dense - lo) / (hi - lo) if hi > lo else np.ones_like(dense)
+    ranks = sorted({u.source.number for u in units})
+    for i, u in enumerate(units):
+        unit_terms = set(analyze(u.text))
+        lexical = len(terms & unit_terms) / len(terms) if terms else 0.0
+        rank_prior = 1.0 / (1 + ranks.index(u.source.number))
+        u.score = (
+            W_DENSE * float(dense[i]) + W_LEXICAL * lexical + W_CUE * _cue(question, u.text) + W_RANK * rank_prior
+        )
+    return sorted(units, key=lambda u: u.score, reverse=True)
+
+
+def _with_list(units_of_chunk: list[Unit], best: Unit) -> list[Unit]:
+    """A unit that introduces a list ("… folgende Unterlagen:") needs its items to answer anything."""
+    if not best.text.rstrip().endswith(":"):
+        return [best]
+    picked = [best]
+    size = len(best.text)
+    for u in units_of_chunk[best.idx + 1 :]:
+        if size + len(u.text) > MAX_EXTRACT_CHARS or not (_LIST.match(u.text) or len(picked) < 3):
+            break
+        picked.append(u)
+        size += len(u.text)
+    return picked
+
+
+def pick_extract(ranked: list[Unit], started: float | None = None) -> Extract:
+    """The best one to three units, quoted verbatim, in reading order."""
+    if not ranked:
+        return Extract(evidence=[], seconds=0.0)
+    by_chunk: dict[str, list[Unit]] = {}
+    for u in sorted(ranked, key=lambda u: (u.source.number, u.idx)):
+        by_chunk.setdefault(u.source.chunk.id, []).append(u)
+    best = ranked[0]
+    picked = _with_list(by_chunk[best.source.chunk.id], best)
+    size = sum(len(u.text) for u in picked)
+    for u in ranked[1:]:
+        if len(picked) >= MAX_EXTRACT_UNITS or u.score < SECOND_UNIT_SHARE * best.score:
+            break
+        if u in picked or size + len(u.text) > MAX_EXTRACT_CHARS:
+            continue
+        picked.append(u)
+        size += len(u.text)
+    picked.sort(key=lambda u: (u.source.number, u.idx))
+    evidence = [Evidence(source_number=u.source.number, text=u.text, score=round(u.score, 4)) for u in picked]
+    return Extract(evidence=evidence, seconds=time.perf_counter() - started if started else 0.0)
+
+
+def prompt_passages(
+    ranked: list[Unit], budget_tokens: int, count_tokens: Callable[[str], int], max_sources: int = 3
+) -> list[tuple[Source, str]]:
+    """What the generator reads: for the best units (each with the unit before and after it, in
+    document order) of at most `max_sources` chunks, within the token budget."""
+    by_chunk: dict[str, list[Unit]] = {}
+    for u in sorted(ranked, key=lambda u: (u.source.number, u.idx)):
+        by_chunk.setdefault(u.source.chunk.id, []).append(u)
+    chosen: dict[str, set[int]] = {}
+    used = 0
+    for u in ranked:
+        cid = u.source.chunk.id
+        if cid not in chosen and len(chosen) >= max_sources:
+            continue
+        taken = chosen.setdefault(cid, set())
+        own = by_chunk[cid]
+        new = [i for i in (u.idx - 1, u.idx, u.idx + 1) if 0 <= i < len(own) and i not in taken]
+        cost = sum(count_tokens(own[i].text) + 1 for i in new)
+        if used + cost > budget_tokens:
+            if not taken:
+                del chosen[cid]
+            if used >= budget_tokens * 0.9:
+                break
+            continue
+        taken.update(new)
+        used += cost
+    passages: list[tuple[Source, str]] = []
+    for cid, idxs in sorted(chosen.items(), key=lambda item: by_chunk[item[0]][0].source.number):
+        own = by_chunk[cid]
+        parts: list[str] = []
+        last = -1
+        for i in sorted(idxs):
+            if parts and i != last + 1:
+                parts.append("…")
+            parts.append(own[i].text)
+            last = i
+        passages.append((own[0].source, " ".join(parts)))
+    return passages

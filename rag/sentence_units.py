@@ -1,0 +1,54 @@
+"""Sentence units of a chunk: sentences, list items and table rows, the smallest pieces that can be
+quoted on their own. They are embedded at ingest (sentence-level evidence for ranking) and are what
+the instant extract quotes, so both uses see the same boundaries."""
+
+from __future__ import annotations
+
+import re
+
+from .german_text import split_sentences
+
+MAX_UNIT = 420  # characters; longer sentences (flattened tables, endless lists) are cut at words
+_MIN_UNIT = 30  # "(1)" or a lone heading fragment joins the unit after it
+_LIST_ITEM = re.compile(r"^(?:[•▪◦·\-–*]\s|\d{1,2}[.)]\s|[a-z]{1,2}\)\s)")
+
+
+def _cut(text: str) -> list[str]:
+    if len(text) <= MAX_UNIT:
+        return [text]
+    parts: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > MAX_UNIT:
+            parts.append(line)
+            line = ""
+        line = f"{line} {word}" if line else word
+    return [*parts, line] if line else parts
+
+
+def split_units(text: str) -> list[str]:
+    """Units of a chunk text in reading order. A table row or a short list item stays whole."""
+    units: list[str] = []
+    pending = ""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if not line:
+            continue
+        whole = " | " in line or (_LIST_ITEM.match(line) is not None and len(line) <= MAX_UNIT)
+        for piece in [line] if whole else [p for s in split_sentences(line) for p in _cut(s)]:
+            piece = f"{pending} {piece}" if pending else piece
+            pending = ""
+            if len(piece) < _MIN_UNIT:
+                # "(1)" or "Anlage 3:" leads into what follows; "werden." ends what came before.
+                if units and not piece.startswith("(") and not piece.endswith(":"):
+                    units[-1] = f"{units[-1]} {piece}"
+                else:
+                    pending = piece
+                continue
+            units.append(piece)
+    if pending:
+        if units:
+            units[-1] = f"{units[-1]} {pending}"
+        else:
+            units.append(pending)
+    return units
