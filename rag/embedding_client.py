@@ -119,7 +119,7 @@ class OpenAIServerEmbedding(BaseEmbedding):
         s = self._settings
         retrying = Retrying(
             stop=stop_after_attempt(max(1, s.api_retries)),
-            wait=wait_exponential_jitter(initial=0.5, max=15),
+            wait=wait_exponential_jitter(multiplier=0.5, max=15),
             retry=retry_if_exception(_transient),
             reraise=True,
         )
