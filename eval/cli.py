@@ -22,7 +22,8 @@ console = Console()
 
 def eval_command(
     questions: Annotated[
-        Path, typer.Argument(help="Fragen als JSON Lines (question, doc, section, answerable)")
+        Path,
+        typer.Argument(help="Fragen als JSON Lines (question, doc, section, answerable, answer, key_facts)"),
     ],
     corpus: Annotated[Path, typer.Option("--corpus", help="Ordner mit den Dokumenten")],
     index: Annotated[

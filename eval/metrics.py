@@ -9,7 +9,12 @@ from __future__ import annotations
 import re
 import statistics
 
+from rag.facts import contains_fact
+
 KS = (1, 3, 5, 10)
+# The texts whose correctness is measured: the extract (quoted sentences), the generator's raw text,
+# and what the user is shown as the answer (verified generation or the extract).
+FACT_TEXTS = ("extract", "generated", "answer")
 
 
 def section_matches(gold: str | None, section_path: str) -> bool:
@@ -67,6 +72,7 @@ def compute_metrics(rows: list[dict]) -> dict[str, float]:
         m["answer_rate"] = _share([not r.get("refused") for r in answerable])
     if unanswerable:
         m["refusal_rate"] = _share([bool(r.get("refused")) for r in unanswerable])
+    m |= correctness_metrics(rows)
     for key, scale, unit in (
         ("retrieval", 1000, "_ms"),
         ("first_token", 1, "_s"),
@@ -78,6 +84,107 @@ def compute_metrics(rows: list[dict]) -> dict[str, float]:
             m[f"{key}_p50{unit}"] = percentile(values, 50)
             m[f"{key}_p95{unit}"] = percentile(values, 95)
     return m
+
+
+def shown_text(row: dict) -> str:
+    """What the user sees as the answer: the answer text, or in retrieval-only mode the extract
+    (which the pipeline shows at once); nothing when the question was refused."""
+    if row.get("refused"):
+        return ""
+    return (row.get("answer") if row.get("mode") == "full" else row.get("extract")) or ""
+
+
+def fact_texts(row: dict) -> dict[str, str]:
+    """The measured texts of a row that exist in its mode ("generated" only in full mode; nothing in a
+    retrieval-only run without an extract)."""
+    texts = {}
+    if row.get("extract") is not None:
+        texts["extract"] = row["extract"]
+    if row.get("mode") == "full":
+        texts["generated"] = row.get("generated") or ""
+    if row.get("mode") == "full" or "extract" in texts:  # retrieval-only runs show the extract
+        texts["answer"] = shown_text(row)
+    return texts
+
+
+def key_fact_hits(row: dict) -> dict[str, list[bool]] | None:
+    """Per measured text, which key facts it contains; None for rows without key facts (unanswerable
+    questions, and gold-section mistakes marked with "key_facts": [])."""
+    facts = row.get("key_facts") or []
+    if not row.get("answerable", True) or not facts:
+        return None
+    return {name: [contains_fact(text, f) for f in facts] for name, text in fact_texts(row).items()}
+
+
+def correctness_metrics(rows: list[dict]) -> dict[str, float]:
+    """Key-fact recall/accuracy per measured text, contradicted numbers, verified answers.
+
+    key_fact_accuracy (no suffix) is that of the shown answer; the extract's and the generator's own
+    figures carry their suffix. Refused questions count as misses (their answer states no fact).
+    """
+    m: dict[str, float] = {}
+    hits = [h for h in (key_fact_hits(r) for r in rows) if h is not None]
+    if hits:
+        m["key_fact_questions"] = len(hits)
+    for name in FACT_TEXTS:
+        per_question = [h[name] for h in hits if name in h]
+        if not per_question or len(per_question) < len(hits):
+            continue
+        recall = _mean([sum(found) / len(found) for found in per_question])
+        accuracy = _share([all(found) for found in per_question])
+        m[f"key_fact_recall_{name}"] = recall
+        m[f"key_fact_accuracy_{name}"] = accuracy
+        if name == "answer":
+            m["key_fact_recall"], m["key_fact_accuracy"] = recall, accuracy
+    checked = [r for r in rows if "contradicted" in r]
+    for name in FACT_TEXTS:
+        counts = [len(r["contradicted"][name]) for r in checked if name in r["contradicted"]]
+        if counts:
+            m["contradicted_numbers" + ("" if name == "answer" else f"_{name}")] = sum(counts)
+    answered = [r for r in checked if not r.get("refused")]
+    if answered:
+        m["answers_without_contradiction"] = _share([not r["contradicted"].get("answer") for r in answered])
+    full = [r for r in rows if r.get("mode") == "full" and not r.get("refused") and "verified" in r]
+    if full:
+        m["verified_rate"] = _share([bool(r["verified"]) for r in full])
+    return m
+
+
+def fact_report(row: dict) -> dict | None:
+    """One question's correctness, for the report: key facts missing from the shown answer and from
+    the extract, contradicted numbers of the shown answer; None when there is nothing to report on."""
+    hits = key_fact_hits(row) or {}
+    contradicted = row.get("contradicted", {}).get("answer", [])
+    if not hits and not contradicted:
+        return None
+    facts = row.get("key_facts") or []
+
+    def missing(name: str) -> list[str]:
+        return [f for f, ok in zip(facts, hits.get(name, []), strict=False) if not ok]
+
+    found = hits.get("answer", [])
+    return {
+        "recall": sum(found) / len(found) if found else None,
+        "missing": missing("answer"),
+        "missing_extract": missing("extract"),
+        "contradicted": contradicted,
+    }
+
+
+def worst_questions(rows: list[dict], n: int = 15) -> list[tuple[dict, dict]]:
+    """Questions whose shown answer lacks key facts or states unsupported numbers, worst first."""
+    out = []
+    for r in rows:
+        rep = fact_report(r)
+        if rep and (rep["missing"] or rep["contradicted"]):
+            out.append((r, rep))
+    out.sort(
+        key=lambda pair: (
+            pair[1]["recall"] if pair[1]["recall"] is not None else 1.0,
+            -len(pair[1]["contradicted"]),
+        )
+    )
+    return out[:n]
 
 
 def misses(rows: list[dict], k: int = 5) -> list[dict]:

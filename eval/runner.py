@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from ingest.service import IngestReport, IngestService
 from kreiswissen.settings import Settings
 from rag.answer_service import AnswerService
+from rag.facts import unsupported_quantities
 from rag.relevance_gate import assess
+from rag.retrieval import Retrieved
 
 RETRIEVE_K = 10  # enough for hit@10; the answer itself uses retrieval.top_k
 
@@ -91,15 +95,30 @@ def run_questions(
                 }
                 for s in retrieved.sources
             ],
-            "gate": {"best_dense": gate.best_dense, "coverage": gate.coverage, "relevant": gate.relevant},
+            # every scalar the gate computes: the report calibrates thresholds from these signals
+            "gate": {k: v for k, v in asdict(gate).items() if isinstance(v, bool | int | float | str)},
             "timings": {"retrieval": retrieved.seconds},
+            "key_facts": q.get("key_facts"),
+            "reference_answer": q.get("answer"),
         }
+        # The sources the answer is built from: the top_k of the same retrieval the pipeline runs.
+        top = replace(retrieved, sources=retrieved.sources[: settings.retrieval.top_k])
         if retrieval_only:
             row["refused"] = not gate.relevant
+            row["extract"] = _extract_text(service, q["question"], top, row["timings"])
+            texts = {"extract": row["extract"], "answer": "" if row["refused"] else row["extract"]}
+            shown_sources = top.sources
         else:
             answer = service.answer(q["question"])
+            extract = getattr(answer, "extract", None)
             row |= {
                 "answer": answer.text,
+                "extract": extract.text()
+                if extract is not None
+                else _extract_text(service, q["question"], top, None),  # refused: what it would be
+                "generated": getattr(answer, "generated", ""),
+                "verified": getattr(answer, "verified", False),
+                "notice": getattr(answer, "notice", ""),
                 "refused": answer.refused,
                 "cited": [
                     {"number": s.number, "doc": s.chunk.doc_id, "section": s.chunk.section}
@@ -109,7 +128,30 @@ def run_questions(
                 "model": answer.model,
                 "timings": answer.timings,
             }
+            texts = {"extract": row["extract"], "generated": row["generated"], "answer": answer.text}
+            shown_sources = answer.sources
+        source_texts = [f"{s.chunk.heading_line}\n{s.chunk.text}" for s in shown_sources]
+        row["contradicted"] = {
+            name: [found.raw for found in unsupported_quantities(text, source_texts, q["question"])]
+            for name, text in texts.items()
+            if text is not None
+        }
         rows.append(row)
         if on_done:
             on_done(row)
     return rows
+
+
+def _extract_text(
+    service: AnswerService, question: str, retrieved: Retrieved, timings: dict[str, float] | None
+) -> str | None:
+    """The extract of the retrieved sources, where the answer service offers one (None otherwise)."""
+    extract_fn = getattr(service, "extract", None)
+    if extract_fn is None or not retrieved.sources:
+        return None
+    started = time.perf_counter()
+    result = extract_fn(question, retrieved)
+    extract = result[0] if isinstance(result, tuple) else result  # (Extract, ranked units)
+    if timings is not None:
+        timings["extract"] = time.perf_counter() - started
+    return extract.text()
