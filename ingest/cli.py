@@ -65,16 +65,53 @@ def ingest_command(
         raise typer.Exit(1)
 
 
-def collections_command() -> None:
-    """Sammlungen mit Dokument- und Abschnittszahl und letzter Indexierung auflisten."""
+collections_app = typer.Typer(
+    help="Sammlungen auflisten (ohne Unterbefehl) und festlegen, wer sie lesen darf.",
+    invoke_without_command=True,
+)
+
+
+@collections_app.callback()
+def collections_command(ctx: typer.Context) -> None:
+    """Sammlungen mit Dokument- und Abschnittszahl, letzter Indexierung, Ordnern und Lesegruppen."""
+    if ctx.invoked_subcommand is not None:
+        return
     from datetime import datetime
 
     from rag.catalog import Catalog
 
     settings = get_settings()
     catalog = Catalog(settings.index_dir / "catalog.sqlite")
-    table = Table("Sammlung", "Dokumente", "Abschnitte", "Zuletzt indexiert", "Ordner")
+    table = Table("Sammlung", "Dokumente", "Abschnitte", "Zuletzt indexiert", "Ordner", "Lesen dürfen")
     for c in catalog.collections():
         when = datetime.fromtimestamp(c["indexed_at"]).strftime("%d.%m.%Y %H:%M") if c["indexed_at"] else "–"
-        table.add_row(c["name"], str(c["documents"]), str(c["chunks"]), when, "\n".join(c["folders"]))
+        readers = "alle" if "*" in c["groups"] else ", ".join(c["groups"]) or "niemand"
+        table.add_row(
+            c["name"], str(c["documents"]), str(c["chunks"]), when, "\n".join(c["folders"]), readers
+        )
     console.print(table)
+
+
+@collections_app.command("groups")
+def groups_command(
+    name: Annotated[str, typer.Argument(help="Name der Sammlung")],
+    groups: Annotated[list[str] | None, typer.Argument(help="Gruppen, die lesen dürfen; * = alle")] = None,
+    nobody: Annotated[bool, typer.Option("--niemand", help="Niemand darf die Sammlung lesen")] = False,
+) -> None:
+    """Festlegen, welche Gruppen eine Sammlung lesen dürfen (ersetzt die bisherigen)."""
+    from rag.catalog import Catalog
+
+    catalog = Catalog(get_settings().index_dir / "catalog.sqlite")
+    wanted = sorted({g.strip() for g in groups or [] if g.strip()})
+    if not wanted and not nobody:
+        current = next((c["groups"] for c in catalog.collections() if c["name"] == name), None)
+        if current is None:
+            console.print(f"[red]Fehler:[/red] Eine Sammlung „{name}“ gibt es nicht.")
+            raise typer.Exit(2)
+        console.print(f"„{name}“ lesen: {', '.join(current) or 'niemand'}")
+        return
+    wanted = ["*"] if "*" in wanted else wanted
+    if not catalog.set_groups(name, wanted):
+        console.print(f"[red]Fehler:[/red] Eine Sammlung „{name}“ gibt es nicht.")
+        raise typer.Exit(2)
+    console.print(f"„{name}“ lesen jetzt: {', '.join(wanted) or 'niemand'}")

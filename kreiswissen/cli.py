@@ -7,10 +7,12 @@ import os
 
 import typer
 
+from eval.bench_answer import answer_command
 from eval.bench_ingest import bench_app
 from eval.cli import eval_command
 from eval.load_test import load_command
-from ingest.cli import collections_command, ingest_command
+from ingest.cli import collections_app, ingest_command
+from rag.accounts import users_app
 from rag.cli import ask_command
 from rag.embedding_server import serve_embeddings_command
 from ui.admin_auth import admin_app
@@ -25,7 +27,6 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("ingest")(ingest_command)
-app.command("collections")(collections_command)
 app.command("ask")(ask_command)
 app.command("serve")(serve_command)
 app.command("serve-embeddings")(serve_embeddings_command)
@@ -34,7 +35,10 @@ app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(admin_app, name="admin")
+app.add_typer(collections_app, name="collections")
+app.add_typer(users_app, name="users")
 bench_app.command("load")(load_command)
+bench_app.command("answer")(answer_command)
 
 
 @app.callback()

@@ -17,7 +17,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from kreiswissen.schema import Chunk
 from kreiswissen.settings import Settings
 
-from .catalog import Catalog
+from .catalog import Catalog, generation_key
 
 # What the embedder sees: the heading path, then the text. Other metadata stays out of the vector.
 _EMBED_KEYS = ("heading",)
@@ -115,9 +115,22 @@ class IndexStore:
             self._stores.pop(collection, None)
 
     def drop(self, collection: str) -> None:
+        """Remove a collection with all its generations. Catalog rows go first: a crash in between
+        leaves vectors nobody reads (removed by the next run), never catalog rows without vectors,
+        which later runs would skip as unchanged."""
+        generation = self.catalog.generation(collection)
+        self.catalog.drop_collection(collection)
+        for g in range(generation + 2):  # up to a rebuild's unfinished generation
+            self._delete_vectors(generation_key(collection, g))
+
+    def discard(self, key: str) -> None:
+        """Remove one generation (catalog rows first, then vectors); the collection stays."""
+        self.catalog.drop_rows(key)
+        self._delete_vectors(key)
+
+    def _delete_vectors(self, key: str) -> None:
         # chroma raises different errors for "does not exist" across versions
         with contextlib.suppress(Exception):
-            self.client.delete_collection(chroma_name(collection, self.settings.chroma.collection_prefix))
+            self.client.delete_collection(chroma_name(key, self.settings.chroma.collection_prefix))
         with self._lock:
-            self._stores.pop(collection, None)
-        self.catalog.drop_collection(collection)
+            self._stores.pop(key, None)

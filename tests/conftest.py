@@ -34,7 +34,9 @@ def serve(app) -> Iterator[str]:
     """Run an ASGI app with uvicorn on a free loopback port in a thread; yield its URL."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    # proxy_headers off, as in `kreiswissen serve`: the app itself decides whom to trust.
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.config.port}"

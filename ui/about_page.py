@@ -32,8 +32,8 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
-def collections_table(service: AnswerService) -> str:
-    rows = service.store.catalog.collections()
+def collections_table(service: AnswerService, readable: set[str] | None = None) -> str:
+    rows = [c for c in service.store.catalog.collections() if readable is None or c["name"] in readable]
     if not rows:
         return "<p>Es sind noch keine Dokumente indexiert.</p>"
     body = "".join(
@@ -53,7 +53,8 @@ def collections_table(service: AnswerService) -> str:
     )
 
 
-def about_html(settings: Settings, service: AnswerService) -> str:
+def about_html(settings: Settings, service: AnswerService, readable: set[str] | None = None) -> str:
+    """The page; `readable` limits the collections listed to those the user may read."""
     g = settings.generator
     where = (
         "auf einem Server im Netz der Kreisverwaltung"
@@ -76,7 +77,7 @@ es werden bis zu {settings.retrieval.top_k} Quellen je Antwort verwendet.</dd>
 </dl>
 
 <h3>Dokumentsammlungen</h3>
-{collections_table(service)}
+{collections_table(service, readable)}
 
 <h3>Datenschutz</h3>
 <p>Alles läuft lokal {where}: Fragen, Dokumente und Antworten verlassen das Netz der Kreisverwaltung nicht,

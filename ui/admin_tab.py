@@ -13,10 +13,13 @@ from pathlib import Path
 import gradio as gr
 
 from kreiswissen.settings import Settings
+from rag.access import EVERYONE
 from rag.answer_service import AnswerService
+from rag.embedding import embedding_name
 
 from .admin_auth import AdminSessions, LockedOut
 from .ingest_job import IngestJob, JobState, job_status_text, last_run_html, progress_html
+from .sign_in import request_client
 
 NEW_COLLECTION = "__neu__"
 DISABLED_HINT = (
@@ -40,6 +43,18 @@ def validate_collection_name(name: str) -> str | None:
     if any(not ch.isprintable() for ch in name) or name == "*" or name == NEW_COLLECTION:
         return "Der Name der Sammlung enthält unzulässige Zeichen."
     return None
+
+
+def folder_allowed(folder: Path, settings: Settings) -> bool:
+    """Whether admins may bind this folder: inside one of `ingest.admin_folders` (links resolved)."""
+    target = folder.resolve()
+    roots = [Path(f).expanduser().resolve() for f in settings.ingest.admin_folders]
+    return any(target == r or r in target.parents for r in roots)
+
+
+def parse_group_list(text: str) -> list[str]:
+    names = sorted({g.strip() for g in (text or "").split(",") if g.strip()})
+    return [EVERYONE] if EVERYONE in names else names
 
 
 def build_admin_tab(
@@ -76,8 +91,9 @@ def build_admin_tab(
             logout = gr.Button("Abmelden", size="sm", scale=0, min_width=120, elem_id="kw-admin-logout")
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=320):
+                # Filled at login: the page's config (readable by every user) holds no collection names.
                 collection = gr.Dropdown(
-                    label="Sammlung", choices=choices(), value=default_choice(), elem_id="kw-admin-collection"
+                    label="Sammlung", choices=[], value=None, elem_id="kw-admin-collection"
                 )
                 new_name = gr.Textbox(
                     label="Name der neuen Sammlung", max_lines=1, visible=False, elem_id="kw-admin-new-name"
@@ -89,9 +105,15 @@ def build_admin_tab(
                     elem_id="kw-admin-folder",
                 )
                 folders_info = gr.Markdown("", elem_id="kw-admin-folders")
+                groups = gr.Textbox(
+                    label="Lesen dürfen die Gruppen (durch Komma getrennt; * = alle Beschäftigten)",
+                    max_lines=1,
+                    elem_id="kw-admin-groups",
+                )
+                save_groups = gr.Button("Gruppen speichern", size="sm", elem_id="kw-admin-save-groups")
                 full = gr.Checkbox(
                     label="Vollständig neu aufbauen (alle Dateien neu einlesen; "
-                    "die Sammlung ist währenddessen nicht durchsuchbar)",
+                    "bis zum Abschluss bleibt der bisherige Stand durchsuchbar)",
                     value=False,
                     elem_id="kw-admin-full",
                 )
@@ -110,11 +132,16 @@ def build_admin_tab(
 
     def folders_text(name: str) -> str:
         if name == NEW_COLLECTION:
-            return ""
+            return "Erlaubte Ordner: " + ", ".join(f"`{f}`" for f in settings.ingest.admin_folders)
         folders = next((c["folders"] for c in catalog.collections() if c["name"] == name), [])
         if not folders:
             return "Für diese Sammlung ist kein Ordner hinterlegt."
         return "Ordner: " + ", ".join(f"`{f}`" for f in folders)
+
+    def groups_text(name: str) -> str:
+        if name == NEW_COLLECTION:
+            return ", ".join(settings.access.default_groups)
+        return ", ".join(next((c["groups"] for c in catalog.collections() if c["name"] == name), []))
 
     def summary_for(name: str) -> str:
         return "" if name == NEW_COLLECTION else last_run_html(catalog.last_run(name), name)
@@ -131,19 +158,20 @@ def build_admin_tab(
             folders_text(name),
             progress_html(state),
             summary_for(name),
+            groups_text(name),
         )
 
-    def do_login(user_name: str, secret: str):
+    def do_login(user_name: str, secret: str, request: gr.Request):
         try:
-            issued = sessions.login(user_name, secret)
-        except LockedOut:
-            issued, text = None, "Zu viele Fehlversuche. Bitte versuchen Sie es in einigen Minuten erneut."
+            issued = sessions.login(user_name, secret, request_client(request, settings))
+        except LockedOut as exc:
+            issued, text = None, exc.message_de
         else:
             text = "" if issued else "Benutzername oder Passwort ist falsch."
         if not issued:
             return (None, "", f'<span role="alert">{text}</span>', gr.skip(), gr.skip(), gr.skip()) + (
                 gr.skip(),
-            ) * 6
+            ) * 7
         name = default_choice()
         return (
             issued,
@@ -161,15 +189,26 @@ def build_admin_tab(
 
     def on_collection(current: str | None, name: str):
         if not sessions.valid(current):
-            return gr.skip(), gr.skip(), "", DENIED
+            return gr.skip(), gr.skip(), "", DENIED, ""
         return (
             gr.update(visible=name == NEW_COLLECTION),
             gr.update(visible=name == NEW_COLLECTION),
             folders_text(name),
             summary_for(name),
+            groups_text(name),
         )
 
-    def do_start(current: str | None, name: str, new: str, path: str, rebuild: bool):
+    def do_save_groups(current: str | None, name: str, wanted: str):
+        if not sessions.valid(current):
+            return DENIED
+        if name == NEW_COLLECTION:
+            return "Die Gruppen werden beim Anlegen der neuen Sammlung gespeichert."
+        names = parse_group_list(wanted)
+        if not catalog.set_groups(name, names):
+            return "Bitte wählen Sie eine Sammlung aus."
+        return f"Die Sammlung „{name}“ lesen jetzt: {', '.join(names) or 'niemand'}."
+
+    def do_start(current: str | None, name: str, new: str, path: str, rebuild: bool, wanted: str):
         if not sessions.valid(current):
             return DENIED, gr.skip(), gr.skip()
         if name == NEW_COLLECTION:
@@ -192,7 +231,24 @@ def build_admin_tab(
             root = Path(path.strip()).expanduser()
             if not root.is_dir():
                 return f"Der Ordner „{root}“ existiert nicht oder ist kein Ordner.", gr.skip(), gr.skip()
+            if not folder_allowed(root, settings):
+                allowed = ", ".join(f"„{f}“" for f in settings.ingest.admin_folders) or "keine"
+                return (
+                    f"Der Ordner „{root}“ liegt nicht in einem freigegebenen Ordner ({allowed}). "
+                    "Freigegeben werden Ordner in der Einstellung [ingest] admin_folders.",
+                    gr.skip(),
+                    gr.skip(),
+                )
             folders = [root.resolve()]
+            if job.snapshot().running:
+                return (
+                    "Es läuft bereits eine Indexierung. Bitte warten Sie, bis sie fertig ist.",
+                    gr.skip(),
+                    gr.skip(),
+                )
+            # Created before the run with its groups, so that it is never readable by the defaults.
+            embedding = embedding_name(settings.embedding)
+            catalog.ensure_collection(name, embedding, [str(folders[0])], parse_group_list(wanted))
         else:
             known = next((c["folders"] for c in catalog.collections() if c["name"] == name), None)
             if known is None:
@@ -213,7 +269,10 @@ def build_admin_tab(
         if not sessions.valid(current):
             return DENIED
         if job.cancel():
-            return "Abbruch angefordert. Bereits indexierte Dateien bleiben erhalten."
+            return (
+                "Abbruch angefordert. Bereits indexierte Dateien bleiben erhalten; bei einem vollständigen "
+                "Neuaufbau bleibt der bisherige Stand der Sammlung unverändert."
+            )
         return "Es läuft keine Indexierung."
 
     def tick(current: str | None, seen: str, name: str):
@@ -239,14 +298,20 @@ def build_admin_tab(
         )
 
     admin = {"api_visibility": "private", "api_name": False}
-    panel_fields = [collection, new_name, folder, folders_info, progress, summary]
+    panel_fields = [collection, new_name, folder, folders_info, progress, summary, groups]
     login_outputs = [token, password, login_msg, login_box, panel, timer, *panel_fields]
     login.click(do_login, [user, password], login_outputs, **admin)
     password.submit(do_login, [user, password], login_outputs, **admin)
     logout.click(do_logout, [token], [token, login_box, panel, timer, summary, action_msg], **admin)
-    collection.input(on_collection, [token, collection], [new_name, folder, folders_info, summary], **admin)
+    collection.input(
+        on_collection, [token, collection], [new_name, folder, folders_info, summary, groups], **admin
+    )
+    save_groups.click(do_save_groups, [token, collection, groups], [action_msg], **admin)
     start.click(
-        do_start, [token, collection, new_name, folder, full], [action_msg, progress, status_line], **admin
+        do_start,
+        [token, collection, new_name, folder, full, groups],
+        [action_msg, progress, status_line],
+        **admin,
     )
     cancel.click(do_cancel, [token], [action_msg], **admin)
     timer.tick(

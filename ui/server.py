@@ -6,18 +6,20 @@ from html import escape
 from pathlib import Path
 
 import gradio as gr
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.loaders import LoadError, load_document
 from kreiswissen.settings import Settings
+from rag.access import User, may_read
 from rag.answer_service import AnswerService
 
 from .admin_auth import AdminSessions
 from .app import CSS, build_app
 from .feedback import FeedbackStore
 from .ingest_job import IngestJob
+from .sign_in import SignIn, SignInGate
 
 HEAD = '<meta name="description" content="Kreiswissen – KI-Wissensassistent der Kreisverwaltung">'
 
@@ -157,14 +159,17 @@ def german_page(html: str) -> str:
     return html.replace("<head>", "<head>" + PIN_GERMAN, 1)
 
 
-def indexed_file(service: AnswerService, chunk_id: str) -> Path:
-    """The original file of an indexed chunk, only if it still lies inside an indexed folder."""
+def indexed_file(service: AnswerService, chunk_id: str, user: User | None = None) -> Path:
+    """The original file of an indexed chunk of a collection the user may read (None: any), only if
+    it still lies inside an indexed folder. Unknown and unreadable look the same (404)."""
     catalog = service.store.catalog
-    row = catalog.db.execute("SELECT collection, path FROM chunks WHERE id=? LIMIT 1", (chunk_id,)).fetchone()
+    current = {c["key"]: c for c in catalog.collections() if user is None or may_read(user, c["groups"])}
+    rows = catalog.db.execute("SELECT collection, path FROM chunks WHERE id=?", (chunk_id,)).fetchall()
+    row = next((r for r in rows if r["collection"] in current), None)  # current generation only
     if row is None:
         raise HTTPException(404, "Dokument nicht gefunden")
     path = Path(row["path"]).resolve()
-    folders = next((c["folders"] for c in catalog.collections() if c["name"] == row["collection"]), [])
+    folders = current[row["collection"]]["folders"]
     roots = [Path(f).resolve() for f in folders]
     inside = any(path == r or r in path.parents for r in roots) or (not roots and path == Path(row["path"]))
     if not inside or not path.is_file():
@@ -200,13 +205,19 @@ def create_server(
     feedback: FeedbackStore | None = None,
     sessions: AdminSessions | None = None,
     job: IngestJob | None = None,
+    sign_in: SignIn | None = None,
 ) -> FastAPI:
     service = service or AnswerService(settings)
+    sign_in = sign_in or SignIn(settings)
     api = FastAPI(title="Kreiswissen", docs_url=None, redoc_url=None)
+    sign_in.add_routes(api)
 
     @api.get("/dokument/{chunk_id}")
-    def open_document(chunk_id: str):
-        path = indexed_file(service, chunk_id)
+    def open_document(chunk_id: str, request: Request):
+        user = sign_in.user(request.scope)
+        if user is None:
+            raise HTTPException(401, "Bitte melden Sie sich an.")
+        path = indexed_file(service, chunk_id, user)
         if path.suffix.lower() == ".pdf":
             return FileResponse(path, media_type="application/pdf", content_disposition_type="inline")
         return HTMLResponse(document_page(path))
@@ -215,9 +226,10 @@ def create_server(
     def health() -> dict:
         return {"status": "ok"}
 
-    blocks = build_app(settings, service, feedback, sessions, job)
+    blocks = build_app(settings, service, feedback, sessions, job, sign_in)
     blocks.queue(default_concurrency_limit=1, max_size=200)
     api.add_middleware(GermanPage)
+    api.add_middleware(SignInGate, sign_in=sign_in)  # outermost: nothing is served without a user
     return gr.mount_gradio_app(
         api, blocks, path="", css=CSS, head=HEAD, js=JS, theme=THEME, footer_links=[], ssr_mode=False
     )
