@@ -115,15 +115,18 @@ def test_admin_passwords_and_sessions() -> None:
     assert disabled.login("admin", "") is None
 
     settings = Settings(admin=AdminSettings(user="verwaltung", password_hash=encoded))
-    sessions = AdminSessions(settings, max_failures=2)
+    sessions = AdminSessions(settings, max_failures=2, failure_delay=0)
     assert sessions.login("admin", "richtig-und-lang") is None  # wrong user
     token = sessions.login("verwaltung", "richtig-und-lang")
     assert token and sessions.valid(token) and not sessions.valid("geraten") and not sessions.valid(None)
     sessions.logout(token)
     assert not sessions.valid(token)
-    assert sessions.login("verwaltung", "falsch") is None
-    with pytest.raises(LockedOut):  # two failures within five minutes
-        sessions.login("verwaltung", "richtig-und-lang")
+    assert sessions.login("verwaltung", "falsch", client="10.0.0.7") is None
+    assert sessions.login("verwaltung", "auch falsch", client="10.0.0.7") is None
+    with pytest.raises(LockedOut) as locked:  # two failures of this client within five minutes
+        sessions.login("verwaltung", "richtig-und-lang", client="10.0.0.7")
+    assert 290 < locked.value.seconds <= 300 and "in 5 Minuten erneut" in locked.value.message_de
+    assert sessions.login("verwaltung", "richtig-und-lang", client="10.0.0.8")  # another client is not
 
     expiring = AdminSessions(settings, ttl=-1)
     assert not expiring.valid(expiring.login("verwaltung", "richtig-und-lang"))
