@@ -128,7 +128,8 @@ def run_questions(
                 "model": answer.model,
                 "timings": answer.timings,
             }
-            texts = {"extract": row["extract"], "generated": row["generated"], "answer": answer.text}
+            row["shown"] = answer.shown_text()  # the extract's quotes and the verified answer
+            texts = {"extract": row["extract"], "generated": row["generated"], "answer": row["shown"]}
             shown_sources = answer.sources
         source_texts = [f"{s.chunk.heading_line}\n{s.chunk.text}" for s in shown_sources]
         row["contradicted"] = {

@@ -97,6 +97,14 @@ class Answer:
     verified: bool = False  # the generated text survived fact-level verification and is shown
     notice: str = ""  # German note for the user (e.g. why the extract is shown instead)
 
+    def shown_text(self) -> str:
+        """Everything the user reads as the answer: the quoted extract, then the verified generated
+        text (without verification, `text` is the extract itself)."""
+        if self.refused or not self.verified or self.extract is None or not self.extract.evidence:
+            return self.text
+        quotes = "\n".join(f"„{e.text}“ [{e.source_number}]" for e in self.extract.evidence)
+        return f"{quotes}\n\n{self.text}"
+
     @property
     def cited_sources(self) -> list[Source]:
         return [s for s in self.sources if s.number in self.cited]

@@ -26,6 +26,8 @@ from .followup import rewrite
 from .generation_queue import GenerationQueue
 from .generator import Generator, build_generator
 from .index_store import IndexStore
+from .injection import WARNING as INJECTION_WARNING
+from .injection import injection_followed, without_instructions
 from .prompt import REFUSAL, answer_messages, source_block
 from .relevance_gate import assess
 from .retrieval import HybridRetriever, Retrieved
@@ -69,7 +71,7 @@ class Event:
 
 def extract_answer(extract: Extract) -> str:
     """The extract as answer text: each quoted unit with its source marker."""
-    return "\n".join(f"„{e.text}“ [{e.source_number}]" for e in extract.evidence)
+    return Answer("", "", [], refused=False, extract=extract, verified=True).shown_text().strip()
 
 
 class AnswerService:
@@ -197,13 +199,21 @@ class AnswerService:
                 self.audit.record_outcome(asked, where, outcome, time.perf_counter() - started, user)
             raise
 
-    def extract(self, question: str, retrieved: Retrieved) -> tuple[Extract, list[Unit]]:
-        """The instant extract and all scored units of the retrieved sources (best first)."""
-        started = time.perf_counter()
+    def extract(self, question: str, retrieved: Retrieved) -> Extract:
+        """The instant extract: the best sentence units of the retrieved sources, quoted verbatim."""
+        return self._extract(self.scored_units(question, retrieved))
+
+    def scored_units(self, question: str, retrieved: Retrieved) -> list[Unit]:
+        """All sentence units of the retrieved sources, scored against the question, best first."""
         stored = self.store.catalog.sentences(s.chunk.id for s in retrieved.sources)
         units = load_units(retrieved.sources, stored, self.embed_model.get_text_embedding_batch)
-        ranked = score_units(question, retrieved.query_embedding, units)
-        return pick_extract(ranked, started), ranked
+        return score_units(question, retrieved.query_embedding, units)
+
+    @staticmethod
+    def _extract(ranked: list[Unit]) -> Extract:
+        # Never quote an instruction aimed at an AI as the answer.
+        quotable = without_instructions(ranked, lambda u: u.text, lambda u: u.source.chunk.text)
+        return pick_extract(quotable)
 
     def _stream(
         self, asked: str, question: str, collection: str | None, started: float, allowed: set[str] | None
@@ -220,7 +230,8 @@ class AnswerService:
             )
             return
 
-        extract, ranked = self.extract(question, retrieved)
+        ranked = self.scored_units(question, retrieved)
+        extract = self._extract(ranked)
         timings["extract"] = time.perf_counter() - started
         yield Event("extract", extract=extract)
 
@@ -252,6 +263,11 @@ class AnswerService:
         answer.model = generator.name
         answer.generated = text
         shown = [s for s in retrieved.sources if s.number in {src.number for src, _ in passages}]
+        if reason := injection_followed(text, question, retrieved.sources):
+            log.warning("generated answer withheld: %s", reason)
+            answer.notice = f"{INJECTION_WARNING} ({reason})"
+            yield Event("answer", answer=answer)
+            return
         verdict = verify_answer(text, shown, question)
         if verdict.text and not verdict.unsupported_central:
             answer.text = verdict.text

@@ -36,8 +36,22 @@ def _nouns(text: str) -> list[str]:
     return [w for w in _NOUN.findall(text) if w not in _QUESTION_WORDS]
 
 
+# "das"/"dies" used as a pronoun: not followed by a noun ("Was kostet das?", but not "das Tagegeld").
+_DEMONSTRATIVE = re.compile(r"\b(?:das|dies|dieses)\b(?!\s+(?:[a-zäöüß]+\s+)?[A-ZÄÖÜ])")
+_IT = re.compile(r"\b(?:es|sie|ihn|ihm|ihr)\b", re.I)
+
+
 def is_followup(question: str) -> bool:
-    return bool(_FOLLOWUP_START.match(question)) or len(_nouns(question)) == 0 or len(question.split()) <= 4
+    """Only a question that cannot stand alone: it opens with "und"/"was ist mit", refers back with
+    "dafür"/"dazu" or a demonstrative pronoun, or has no subject of its own. A short question with its
+    own subject ("Was kostet ein Reisepass?") is a new question."""
+    if _FOLLOWUP_START.match(question):
+        return True
+    if any(re.search(rf"\b{word}\b", question, re.I) for word in _ANAPHORA):
+        return True
+    if _DEMONSTRATIVE.search(question):
+        return True
+    return not _nouns(question) and bool(_IT.search(question) or len(question.split()) <= 4)
 
 
 def subject_of(question: str) -> tuple[str, str] | None:

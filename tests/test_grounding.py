@@ -120,3 +120,13 @@ def test_abbreviations_and_trailing_markers_stay_with_their_sentence() -> None:
     verdict = verify_answer(text, [source])
     assert "Art. 33" in verdict.text and "Art [1]" not in verdict.text
     assert verdict.text.count("[1]") == 2 and verdict.cited == [1]
+
+
+def test_short_questions_with_their_own_subject_are_not_followups() -> None:
+    previous = ["Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?"]
+    assert rewrite("Was kostet ein Reisepass?", previous) is None
+    assert rewrite("Was ist das Tagegeld?", previous) is None
+    assert rewrite("Gibt es eine Frist für den Widerspruch?", previous) is None
+    # … while real follow-ups still take the subject of the turn before
+    assert rewrite("Was kostet es?", previous) == "Was kostet die Zulassung eines Gebrauchtwagens?"
+    assert rewrite("Wie lange dauert das?", previous) == "Wie lange dauert die Zulassung eines Gebrauchtwagens?"

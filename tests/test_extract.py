@@ -1,0 +1,54 @@
+"""The instant extract: sentence units, and on the project's own question set the quoted units come
+from retrieved sources and contain the key facts."""
+
+from __future__ import annotations
+
+from conftest import ROOT, load_jsonl
+
+from rag.facts import contains_fact
+from rag.sentence_units import split_units
+
+
+def test_units_keep_list_items_and_table_rows_whole_and_join_fragments() -> None:
+    text = (
+        "(1) Für die Umschreibung sind vorzulegen:\n"
+        "- Zulassungsbescheinigung Teil I und Teil II\n"
+        "- Nachweis der Haftpflichtversicherung (eVB-Nummer)\n"
+        "Gebühr | 27,60 Euro\n"
+        "Die Frist beträgt zwei Wochen. Sie beginnt mit dem Eingang. werden."
+    )
+    units = split_units(text)
+    assert units[0] == "(1) Für die Umschreibung sind vorzulegen:"
+    assert "- Zulassungsbescheinigung Teil I und Teil II" in units
+    assert "Gebühr | 27,60 Euro" in units
+    assert units[-2:] == ["Die Frist beträgt zwei Wochen.", "Sie beginnt mit dem Eingang. werden."]
+
+
+def test_overlong_sentences_are_cut_at_words() -> None:
+    units = split_units("Wort " * 300)
+    assert len(units) > 1 and all(len(u) <= 420 for u in units)
+
+
+def test_extract_quotes_retrieved_sources_and_holds_the_key_facts(answer_service) -> None:
+    questions = [q for q in load_jsonl(ROOT / "eval" / "corpus_eval.jsonl") if q.get("answerable", True)]
+    with_facts = hits = 0
+    misses = []
+    for q in questions:
+        retrieved = answer_service.retrieve(q["question"])
+        extract, _ = answer_service.extract(q["question"], retrieved)
+        assert extract.evidence, q["question"]
+        chunks = {s.number: s.chunk.text for s in retrieved.sources}
+        for e in extract.evidence:
+            # quoted verbatim from a retrieved source (whitespace aside)
+            assert " ".join(e.text.split()) in " ".join(chunks[e.source_number].split())
+        facts = q.get("key_facts") or q.get("keywords") or []
+        if facts:
+            with_facts += 1
+            if all(contains_fact(extract.text(), f) for f in facts):
+                hits += 1
+            else:
+                misses.append(q["id"])
+    share = hits / with_facts
+    print(f"extract holds all key facts: {hits}/{with_facts} = {share:.2f}; misses: {misses}")
+    assert with_facts >= 40
+    assert share >= 0.8, misses
