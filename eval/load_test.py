@@ -19,6 +19,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from kreiswissen.model_assets import cpu_summary
 from kreiswissen.settings import get_settings
 
 console = Console()
@@ -68,21 +69,34 @@ def run_load(url: str, clients: int, deadline_s: float) -> dict:
     def one(i: int) -> None:
         question = QUESTIONS[i % len(QUESTIONS)]
         t0 = time.time()
+        extract_s = None
         try:
-            job = Client(url, verbose=False).submit(question, api_name="/answer")
-            remaining = deadline_s - (time.time() - started)
-            answer = job.result(timeout=max(1.0, remaining))
+            client = Client(url, verbose=False)
+            t0 = time.time()  # from the question, not from the client's connection set-up
+            job = client.submit(question, api_name="/answer")
+            answer: dict = {}
+            for output in job:  # the extract first, then the checked answer
+                if extract_s is None and output.get("stage") == "extract":
+                    extract_s = time.time() - t0
+                answer = output
+                if time.time() - started > deadline_s:
+                    raise TimeoutError("Frist des Lasttests überschritten")
+            answer = job.result(timeout=max(1.0, deadline_s - (time.time() - started))) or answer
             ok = bool(answer.get("answer", "").strip())
             error = "" if ok else "leere Antwort"
         except Exception as exc:  # every failure is counted, none ends the test
             ok, error = False, f"{type(exc).__name__}: {exc}"
         with lock:
-            results.append({"ok": ok, "seconds": time.time() - t0, "error": error})
+            results.append({"ok": ok, "seconds": time.time() - t0, "extract_s": extract_s, "error": error})
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
         list(pool.map(one, range(clients)))
     latencies = sorted(r["seconds"] for r in results if r["ok"])
+    extracts = sorted(r["extract_s"] for r in results if r["extract_s"] is not None)
     return {
+        "extracts": len(extracts),  # gate refusals have none
+        "extract_p50_s": statistics.median(extracts) if extracts else None,
+        "extract_max_s": extracts[-1] if extracts else None,
         "clients": clients,
         "answered": sum(r["ok"] for r in results),
         "errors": [r["error"] for r in results if not r["ok"]],
@@ -111,6 +125,11 @@ def load_command(
         f"{result['answered']}/{result['clients']} beantwortet, Fehler: {len(result['errors'])}, "
         f"p50 {result['p50_s'] or 0:.1f} s, p95 {result['p95_s'] or 0:.1f} s, gesamt {result['wall_s']:.0f} s"
     )
+    console.print(
+        f"Fundstelle bei {result['extracts']} Fragen: p50 {result['extract_p50_s'] or 0:.2f} s, "
+        f"höchstens {result['extract_max_s'] or 0:.2f} s (die übrigen lehnte die Relevanzprüfung ab)"
+    )
+    console.print(f"CPU: {cpu_summary()}", highlight=False)
     for error in result["errors"][:5]:
         console.print(f"  [yellow]{error}[/yellow]")
     if out:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from html import escape
 
 import gradio as gr
 
@@ -17,7 +16,7 @@ from .admin_auth import AdminSessions
 from .admin_tab import build_admin_tab
 from .feedback import AnswerRecord, FeedbackStore
 from .ingest_job import IngestJob
-from .render import answer_markdown, extract_markdown, queue_markdown, sources_html
+from .render import answer_markdown, extract_markdown, plain, queue_markdown, sources_html
 from .sign_in import SignIn, user_line
 
 log = logging.getLogger(__name__)
@@ -131,15 +130,26 @@ def build_app(
         app.load(refresh, None, [chat_ui, about, who], api_name=False, api_visibility="private")
         about_tab.select(about_for, None, about, api_name=False, api_visibility="private")
 
-        def api_answer(question: str, history: list[str] | None = None, request: gr.Request = None) -> dict:  # type: ignore[assignment]
+        def api_answer(question: str, history: list[str] | None = None, request: gr.Request = None) -> Iterator[dict]:  # type: ignore[assignment]
             """Answer one question (with the earlier questions of the conversation, if any) from the
-            collections the caller may read."""
+            collections the caller may read. Streams twice: the extract as soon as it is there, then
+            the checked answer."""
             user, names = readable(request)
             if user is None:
                 raise gr.Error(SIGN_IN_AGAIN)
             collection = settings.collection if settings.collection in names else ALL_COLLECTIONS
-            answer = service.answer(question, collection, history or [], allowed=names, user=user)
-            return {
+            answer = None
+            for event in service.stream(question, collection, history or [], allowed=names, user=user):
+                if event.kind == "extract" and event.extract is not None:
+                    yield {"stage": "extract", "extract": [e.text for e in event.extract.evidence]}
+                elif event.kind == "answer":
+                    answer = event.answer
+            assert answer is not None
+            yield {
+                "stage": "answer",
+                "extract": [e.text for e in answer.extract.evidence] if answer.extract else [],
+                "verified": answer.verified,
+                "notice": answer.notice,
                 "answer": answer.text,
                 "standalone_question": answer.standalone_question,
                 "refused": answer.refused,
@@ -148,7 +158,7 @@ def build_app(
                 "timings": answer.timings,
             }
 
-        gr.api(api_answer, api_name="answer")
+        gr.api(api_answer, api_name="answer", concurrency_limit=ANSWER_CONCURRENCY)
     return app
 
 
@@ -245,7 +255,7 @@ def _build_chat(
                     found = event.sources or []
                     if event.standalone_question:
                         searched = event.standalone_question
-                        prefix = f"*Verstanden als: „{escape(searched)}“*\n\n"
+                        prefix = f"*Verstanden als: „{plain(searched)}“*\n\n"
                         history[-1]["content"] = prefix
                     yield {chat: history, sources: sources_html(found, searched)}
                 elif event.kind == "extract":
@@ -257,7 +267,7 @@ def _build_chat(
                     yield {chat: history}
                 elif event.kind == "token":
                     generated += event.token
-                    history[-1]["content"] = f"{quoted}\n\n*Antwort wird formuliert …*\n\n{escape(generated)}"
+                    history[-1]["content"] = f"{quoted}\n\n*Antwort wird formuliert …*\n\n{plain(generated)}"
                     yield {chat: history}
                 elif event.kind == "answer" and event.answer is not None:
                     history[-1]["content"] = prefix + answer_markdown(event.answer)
