@@ -14,7 +14,8 @@ CONFIGS: dict[str, dict] = {
     "dense": {"mode": "dense", "rerank": False, "legal_refs": False},
     "bm25": {"mode": "bm25", "rerank": False, "legal_refs": False},
     "hybrid": {"mode": "hybrid", "rerank": False, "legal_refs": False},
-    "hybrid+rerank": {"mode": "hybrid", "rerank": True, "legal_refs": True},
+    "hybrid+rerank": {"mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.0},
+    "+sentences": {"mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.5},
 }
 COLUMNS = ["hit@1", "hit@5", "section_hit@1", "section_hit@5", "mrr", "section_mrr", "retrieval_p50_ms"]
 

@@ -112,6 +112,14 @@ class IngestSettings(BaseModel):
     file_timeout_s: float = Field(
         300, description="Loading one file longer than this stops it (skipped, reported)"
     )
+    max_memory_mb: int = Field(
+        2048,
+        description="Address-space limit of the worker that reads one file (ZIP bombs, huge images); "
+        "a file that needs more is skipped and reported; 0 = no limit",
+    )
+    max_cpu_s: float = Field(
+        300, description="CPU-time limit of the worker per file (skipped, reported); 0 = no limit"
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -125,6 +133,11 @@ class RetrievalSettings(BaseModel):
         description="Second stage: re-score all candidates with both dense and BM25 scores (convex fusion)",
     )
     rerank_dense_weight: float = Field(0.7, description="Share of the dense score in the second stage")
+    rerank_sentence_weight: float = Field(
+        0.5,
+        description="Part of the dense share that goes to a chunk's best-matching sentence unit "
+        "(sentence-level evidence); 0 = whole-chunk vectors only",
+    )
     legal_refs: bool = Field(True, description="'§ 6 FZV' in a question goes straight to that section")
     legal_parser: Literal["bundesrecht", "regex"] = Field(
         "bundesrecht",

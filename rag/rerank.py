@@ -19,13 +19,32 @@ def _normalise(values: dict[str, float]) -> dict[str, float]:
     return {k: (v - lo) / span for k, v in values.items()}
 
 
+def best_sentence_cosine(
+    query_embedding: list[float], sentences: dict[str, list[tuple[str, bytes]]]
+) -> dict[str, float]:
+    """Per chunk, the cosine of its best-matching sentence unit (vectors stored at ingest): finds the
+    one sentence deep in a long section that answers the question."""
+    q = np.asarray(query_embedding, dtype=np.float32)
+    q /= np.linalg.norm(q) or 1.0
+    best: dict[str, float] = {}
+    for cid, rows in sentences.items():
+        if rows:
+            m = np.stack([np.frombuffer(vec, dtype=np.float16) for _, vec in rows]).astype(np.float32)
+            if m.shape[1] == q.shape[0]:
+                best[cid] = float(np.max(m @ q / (np.linalg.norm(m, axis=1) + 1e-9)))
+    return best
+
+
 def score_fusion(
     query_embedding: list[float],
     embeddings: dict[str, list[float]],
     bm25: dict[str, float],
     dense_weight: float,
+    sentences: dict[str, float] | None = None,
+    sentence_weight: float = 0.0,
 ) -> dict[str, float]:
-    """Combined score per candidate; `embeddings` and `bm25` cover the same candidate ids."""
+    """Combined score per candidate; `embeddings` and `bm25` cover the same candidate ids. With
+    sentence scores, `sentence_weight` of the dense share goes to the chunk's best sentence."""
     q = np.asarray(query_embedding, dtype=np.float32)
     q /= np.linalg.norm(q) or 1.0
     cosine = {}
@@ -33,4 +52,9 @@ def score_fusion(
         v = np.asarray(vec, dtype=np.float32)
         cosine[cid] = float(q @ v / (np.linalg.norm(v) or 1.0))
     dense_n, bm25_n = _normalise(cosine), _normalise(bm25)
+    if sentences:
+        sentence_n = _normalise({cid: sentences.get(cid, min(sentences.values())) for cid in dense_n})
+        dense_n = {
+            cid: (1 - sentence_weight) * dense_n[cid] + sentence_weight * sentence_n[cid] for cid in dense_n
+        }
     return {cid: dense_weight * dense_n[cid] + (1 - dense_weight) * bm25_n.get(cid, 0.0) for cid in dense_n}

@@ -23,7 +23,7 @@ from .catalog import Catalog
 from .german_text import analyze, compound_parts
 from .index_store import IndexStore
 from .legal_refs import find_refs, law_matches
-from .rerank import score_fusion
+from .rerank import best_sentence_cosine, score_fusion
 
 RRF_K = 60  # the constant of Cormack et al. (2009)
 
@@ -160,22 +160,34 @@ class HybridRetriever:
         embeddings = dict(zip(got["ids"], got["embeddings"], strict=True))
         missing = [cid for cid in ids if cid not in bm25]
         scores = bm25 | leg.scores_for(query, missing)
-        return score_fusion(query_embedding, embeddings, scores, self.settings.retrieval.rerank_dense_weight)
+        r = self.settings.retrieval
+        sentences = (
+            best_sentence_cosine(query_embedding, self.store.catalog.sentences(ids))
+            if r.rerank_sentence_weight > 0
+            else {}
+        )
+        return score_fusion(
+            query_embedding, embeddings, scores, r.rerank_dense_weight, sentences, r.rerank_sentence_weight
+        )
 
     def _legal_ref_hits(self, query: str, key: str) -> list[str]:
         """Chunks of the sections a question names explicitly ("§ 6 FZV"), in document order."""
         hits: list[str] = []
-        for ref in find_refs(query):
-            rows = self.store.catalog.db.execute(
-                "SELECT id, doc_id, title, section FROM chunks WHERE collection=? AND section LIKE ? "
-                "ORDER BY path, position",
-                (key, f"%{ref.section}%"),
-            ).fetchall()
+        for ref in find_refs(query, self.settings.retrieval.legal_parser):
+            rows = [
+                row
+                for heading in ref.headings  # "Art. 6" is also headed "Artikel 6"
+                for row in self.store.catalog.db.execute(
+                    "SELECT id, doc_id, title, section FROM chunks WHERE collection=? AND section LIKE ? "
+                    "ORDER BY path, position",
+                    (key, f"%{heading}%"),
+                ).fetchall()
+            ]
             matching = [
                 row
                 for row in rows
                 if any(
-                    p == ref.section or p.startswith(ref.section + " ") for p in row["section"].split(" › ")
+                    p == h or p.startswith(h + " ") for p in row["section"].split(" › ") for h in ref.headings
                 )
                 and (ref.law is None or law_matches(ref.law, row["doc_id"], row["title"]))
             ]
