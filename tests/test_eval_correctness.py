@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
 from typer.testing import CliRunner
 
 from eval.gate_calibration import current_rates, signal_values, suggest, suggest_or_gate
 from eval.metrics import compute_metrics, correctness_metrics, key_fact_hits, worst_questions
 from eval.report import write_reports
+from tests.conftest import serve
 
 REFUSAL = "Dazu habe ich in den Dokumenten nichts gefunden."
 
@@ -228,5 +232,76 @@ def test_eval_cli_gates_on_key_fact_accuracy(tmp_path: Path, monkeypatch) -> Non
         assert "key_fact_accuracy_generated: metric not computed in this run" in " ".join(
             failed.output.split()
         )
+    finally:
+        get_settings.cache_clear()
+
+
+CANNED = {  # question → what the "model" answers: one right, one with an invented amount
+    "Wie hoch ist das Tagegeld?": "Das Tagegeld beträgt 28 Euro pro Kalendertag [1].",
+    "Bis zu welchem Betrag werden Übernachtungskosten erstattet?": "Übernachtungskosten werden bis 99 Euro erstattet [1].",
+}
+
+
+def canned_model() -> FastAPI:
+    """An OpenAI-compatible /v1/chat/completions that streams a fixed answer per question."""
+    app = FastAPI()
+    app.get("/healthz")(lambda: {"status": "ok"})
+
+    @app.post("/v1/chat/completions")
+    async def complete(request: Request) -> StreamingResponse:
+        prompt = json.dumps(await request.json(), ensure_ascii=False)
+        text = next(answer for question, answer in CANNED.items() if question in prompt)
+
+        def chunks() -> Iterator[str]:
+            for token in text.split(" "):
+                yield f"data: {json.dumps({'choices': [{'delta': {'content': token + ' '}}]})}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(chunks(), media_type="text/event-stream")
+
+    return app
+
+
+def test_full_run_records_extract_generated_and_shown_answer(tmp_path: Path, monkeypatch) -> None:
+    """Full mode against a model server on loopback: a wrong amount in the generated text is counted
+    as contradicted, and the shown answer (the extract, since verification fails) has the key fact."""
+    from kreiswissen.cli import app
+    from kreiswissen.settings import get_settings
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "reise.md").write_text(
+        "# Reisekostenrichtlinie\n\n## § 1 Tagegeld\n\nDas Tagegeld beträgt 28 Euro pro Kalendertag.\n\n"
+        "## § 2 Übernachtung\n\nÜbernachtungskosten werden bis 80 Euro pro Nacht erstattet.\n",
+        encoding="utf-8",
+    )
+    questions = tmp_path / "q.jsonl"
+    lines = [
+        {"question": q, "doc": "reise", "section": s, "answerable": True, "key_facts": [f]}
+        for q, s, f in zip(CANNED, ("§ 1", "§ 2"), ("28 Euro", "80 Euro"), strict=True)
+    ]
+    questions.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in lines), encoding="utf-8")
+    monkeypatch.setenv("KREISWISSEN_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        with serve(canned_model()) as url:
+            overrides = ["--set", "generator.backend=openai", "--set", f"generator.api_base={url}/v1"]
+            args = ["eval", str(questions), "--corpus", str(corpus), "--out", str(tmp_path / "o"), *overrides]
+            result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        right, wrong = [
+            json.loads(line) for line in (tmp_path / "o" / "results.jsonl").read_text().splitlines()
+        ]
+        assert right["generated"].split() == CANNED[lines[0]["question"]].split()
+        assert right["contradicted"] == {"extract": [], "generated": [], "answer": []}
+        assert wrong["generated"].split() == CANNED[lines[1]["question"]].split()
+        assert wrong["contradicted"]["generated"] == ["99 euro"]
+        assert wrong["verified"] is False and "80 Euro" in wrong["answer"] and "99" not in wrong["answer"]
+        assert wrong["extract"] and "80 Euro" in wrong["extract"]
+        m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+        assert m["key_fact_accuracy_generated"] == 0.5
+        assert m["key_fact_accuracy_extract"] == m["key_fact_accuracy"] == 1.0
+        assert (m["contradicted_numbers_generated"], m["contradicted_numbers"]) == (1, 0)
+        assert m["answers_without_contradiction"] == 1.0
     finally:
         get_settings.cache_clear()
