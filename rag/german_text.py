@@ -206,6 +206,63 @@ def analyze(text: str) -> list[str]:
     return [_stem(w) for w in _WORD.findall(text) if w not in STOPWORDS]
 
 
+# Compound splitting. German glues nouns together ("Gebrauchtwagen", "Personalausweisbehörde"), so a
+# question and the passage answering it often share a compound's parts but not the compound. The
+# parts (stemmed like every other token) are indexed beside the stems. Splitter: CharSplit (Tuggener
+# 2016, n-gram probabilities from German Wikipedia) as packaged by split-words; chosen over the
+# dictionary parser of german-nouns, which splits only into nouns (so "Gebrauchtfahrzeug" loses
+# "gebraucht") and mis-splits "Gebrauchtwagen" into "Wa"+"Gen". Both parts must have 4 letters and
+# the split a CharSplit score above -0.7: below that it splits non-compounds ("Tats|ächliche").
+# Bump ANALYZER_VERSION whenever analyze() or compound_parts() change what they produce: the catalog
+# then rebuilds its BM25 index from the stored chunk texts.
+ANALYZER_VERSION = 1
+_MIN_PART = 4
+_MIN_NESTED = 10
+_MIN_SPLIT_SCORE = -0.7
+_LETTERS = re.compile(r"[a-zäöüß]+")
+
+
+@lru_cache(maxsize=1)
+def _splitter():  # loaded on first use: its n-gram table takes a few seconds and ~350 MB
+    from split_words import Splitter
+
+    return Splitter()
+
+
+@lru_cache(maxsize=200_000)
+def _split(word: str) -> tuple[str, ...]:
+    """Lower-case surface parts of a compound, recursively ('personalausweisbehörde' →
+    'personalausweis', 'behörde', 'personal', 'ausweis'); empty for words that are no compound."""
+    if len(word) < 2 * _MIN_PART:
+        return ()
+    for score, head, tail in _splitter().split_compound(word):
+        if score <= _MIN_SPLIT_SCORE:
+            return ()
+        if len(head) >= _MIN_PART and len(tail) >= _MIN_PART:
+            head, tail = head.lower(), tail.lower()
+            # Only long parts are compounds themselves; short ones split into noise ("ausl|änder").
+            inner = [p for p in (head, tail) if len(p) >= _MIN_NESTED]
+            return (head, tail, *(q for p in inner for q in _split(p)))
+    return ()
+
+
+@lru_cache(maxsize=200_000)
+def _part_stems(word: str) -> tuple[str, ...]:
+    # Split the word and its stem: endings mislead the splitter ("Gebrauchtfahrz|eugen"), while the
+    # stem alone hides some heads ("personalausweisbehörd").
+    own = _stem(word)
+    parts = (*_split(word), *_split(_STEMMER.stemWord(word)))
+    stems = (_stem(p) for p in parts if p not in STOPWORDS)
+    return tuple(dict.fromkeys(s for s in stems if s != own and len(s) >= 3))
+
+
+def compound_parts(text: str) -> list[str]:
+    """Stems of the parts of the compounds in `text`, for the BM25 index beside analyze()'s stems:
+    'Gebrauchtwagens' → ['gebraucht', 'wag']. Deterministic; cached per word."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return [p for w in _LETTERS.findall(text) for p in _part_stems(w)]
+
+
 _SENTENCE_GAP = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÄÖÜ§„\"(\d\[])")
 _ABBREVIATIONS = {
     "abs",
