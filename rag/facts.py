@@ -78,6 +78,8 @@ _LEGAL_CANON = {
     "nummer": "nr.",
     "nr.": "nr.",
 }
+# "8 bis 12 Uhr" / "8-12 Uhr" states two clock times: "8 uhr bis 12 uhr".
+_TIME_RANGE = re.compile(r"(?<![\d.,:])(\d{1,2}(?::\d{2})?) ?(bis|-) ?(\d{1,2}(?::\d{2})?) uhr\b")
 _UNIT_ABBREV = re.compile(r"(\d) (std\.|min\.|ct\.?|tsd\.)(?!\w)")
 _UNIT_ABBREV_CANON = {"std.": "stunden", "min.": "minuten", "ct": "cent", "ct.": "cent", "tsd.": "tsd."}
 
@@ -166,6 +168,9 @@ def normalize(text: str) -> str:
     t = _ARTICLE_ONE.sub("1 ", t)
     t = _NUMBER_WORD.sub(_number_word, t)
     t = _UNIT_ABBREV.sub(lambda m: f"{m.group(1)} {_UNIT_ABBREV_CANON[m.group(2)]}", t)
+    t = _TIME_RANGE.sub(
+        lambda m: f"{m.group(1)} uhr {'bis' if m.group(2) == 'bis' else '-'} {m.group(3)} uhr", t
+    )
     # Legal references: "§§ 6 und 7" → "§ 6 und § 7", "§6" → "§ 6", "Absatz 2" → "abs. 2".
     t = _SECTIONS_DOUBLE.sub(lambda m: re.sub(r"(\d+[a-z]?)\b", r"§ \1", m.group(1)), t)
     t = _SECTION_GLUE.sub("§ ", t)
@@ -269,6 +274,7 @@ _QUANTITY = re.compile(
             rf"(?P<percent>(?<![\d.,])(?P<pn>{_NUM}) prozent(?:punkte?n?)?\b)",
             rf"(?P<duration>(?<![\d.,])(?P<dn>{_NUM}) (?P<du>(?:arbeits|kalender|werk|lebens)?"
             r"(?:tag|woche|monat|jahr|stunde|minute|sekunde))(?:e|en|es|s|n|ns)?\b)",
+            r"(?P<part>\b(?:teil|sgb) (?:i{1,3}|iv|v|vi{1,3}|ix|x|xi{1,2})\b(?!-))",
             r"(?P<number>(?<![\d.,])\d+(?:[.,]\d+)*)",
         ]
     )
@@ -328,6 +334,8 @@ def _quantity(m: re.Match[str]) -> Quantity:
         return Quantity("percent", f"{_plain(_decimal(g['pn']))} prozent", raw)
     if g["duration"]:
         return Quantity("duration", f"{_plain(_decimal(g['dn']))} {g['du']}", raw)
+    if g["part"]:  # "Teil I" vs "Teil II" of a document, "SGB II" vs "SGB III": a number in Roman
+        return Quantity("number", raw, raw)
     value = raw if "." in raw else _plain(_decimal(raw))  # "36.21" stays, "6,50" → "6,5"
     return Quantity("number", value, raw)
 
@@ -342,18 +350,53 @@ def quantities(text: str) -> list[Quantity]:
     return [_quantity(m) for m in _QUANTITY.finditer(normalize(text))]
 
 
+# Durations that convert exactly: weeks to days, years to months, hours to minutes.
+_DURATION_BASE = {
+    "woche": ("tag", 7),
+    "kalendertag": ("tag", 1),
+    "jahr": ("monat", 12),
+    "stunde": ("minute", 60),
+}
+_SECTION_PARTS = re.compile(r"^((?:§|art\.) \d+[a-z]?)(.*)$")
+
+
+def _duration_key(value: str) -> tuple[str, Decimal]:
+    amount, unit = value.split(" ", 1)
+    base, factor = _DURATION_BASE.get(unit, (unit, 1))
+    return base, _decimal(amount) * factor
+
+
+def _section_supported(q: Quantity, found: list[Quantity]) -> bool:
+    """"§ 17" is stated by "§ 17 abs. 1"; "§ 17 abs. 1" by a source that names § 17 with no Absatz
+    (a law's own heading, its paragraphs numbered "(1)") but not by one naming another Absatz."""
+    m = _SECTION_PARTS.match(q.value)
+    if not m:
+        return False
+    base, detail = m.groups()
+    same = [s.value for s in found if s.kind == "section" and s.value.split(" ")[:2] == base.split(" ")]
+    if not same:
+        return False
+    return not detail.strip() or any(v.startswith(q.value) for v in same) or all(v == base for v in same)
+
+
 def supported(q: Quantity, found: Iterable[Quantity], loose: bool = False) -> bool:
     """Is quantity q stated by one of `found` (e.g. the quantities of a source)?
 
     Same kind and value always counts; a bare number also counts as stated by an amount, duration,
-    date … with that number ("14" by "14 Euro"). With `loose`, an amount, duration or percentage is
-    also stated by the bare number (a table cell "14" under the header "Euro") — weaker, but no false
-    alarms on tables.
+    date … with that number ("14" by "14 Euro"); durations count in exact conversions ("2 Wochen" =
+    "14 Tage", "1 Jahr" = "12 Monate", not "1 Monat" = "30 Tage"); a § reference by the same § with
+    the same or no Absatz. With `loose`, an amount, duration or percentage is also stated by the bare
+    number (a table cell "14" under the header "Euro") — weaker, but no false alarms on tables.
     """
+    found = list(found)
+    if q.kind == "section":
+        return _section_supported(q, found)
     for s in found:
         if s.kind == q.kind and s.value == q.value:
             return True
         if q.kind == "number" and q.value in s.numerals:
+            return True
+        if q.kind == s.kind == "duration" and _duration_key(q.value) == _duration_key(s.value):
             return True
         if (
             loose

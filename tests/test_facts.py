@@ -196,3 +196,29 @@ def test_negations() -> None:
     assert not negated("Nicht nur Beschäftigte, sondern auch Gäste.")
     assert not negated("Die Gebühr beträgt 27,60 Euro, ohne Zuschlag.")  # "ohne" does not count
     assert not negated("Das Knie, die Kniebeuge.")
+
+
+def test_paraphrases_the_verifier_must_accept_or_reject() -> None:
+    source = (
+        "§ 17 Anmeldung (1) Wer eine Wohnung bezieht, muss sich innerhalb von zwei Wochen anmelden. "
+        "Die Meldebehörde ist von 8 bis 12 Uhr geöffnet. Vorzulegen ist die Zulassungsbescheinigung "
+        "Teil II. Siehe auch § 6 Abs. 2."
+    )
+
+    def unsupported(answer: str) -> list[str]:
+        return [q.value for q in unsupported_quantities(answer, [source])]
+
+    # accepted: exact conversions, clock-time ranges, a § with or without the Absatz the source has
+    assert unsupported("Die Frist beträgt 14 Tage nach § 17 Abs. 1 BMG [1].") == []
+    assert unsupported("Geöffnet von 8:00 bis 12:00 Uhr [1].") == []
+    assert unsupported("Siehe § 6 und § 6 Absatz 2 [1].") == []
+    assert unsupported("Die Zulassungsbescheinigung Teil II [1].") == []
+    # rejected: another number of days, another Absatz, another §, another part of the document
+    assert unsupported("Die Frist beträgt 15 Tage [1].") == ["15 tag"]
+    assert unsupported("Nach § 6 Abs. 3 [1].") == ["§ 6 abs. 3"]
+    assert unsupported("Nach § 18 BMG [1].") == ["§ 18"]
+    assert unsupported("Vorzulegen ist die Zulassungsbescheinigung Teil I [1].") == ["teil i"]
+    assert unsupported("Geöffnet bis 13 Uhr [1].") == ["13:00"]
+    # a month is not 30 days, a year is 12 months
+    assert unsupported_quantities("ein Monat", ["30 Tage"]) != []
+    assert unsupported_quantities("ein Jahr", ["12 Monate"]) == []
