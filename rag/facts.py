@@ -229,13 +229,17 @@ def _find(text: str, fact: str) -> bool:
 
 
 def contains_fact(text: str, fact: str) -> bool:
-    """Is the fact stated in the text, up to normalisation? ("vierzehn Tage" in "nach 14 Tagen" no,
-    "14 Tage" in "innerhalb von vierzehn Tagen" yes, "3" in "30 Tage" no)."""
+    """Is the fact stated in the text, up to normalisation? ("14 Tage" in "innerhalb von vierzehn
+    Tagen": yes; "3" in "30 Tage": no). A fact that is one quantity alone also matches an equal one
+    in another form ("zwei Wochen" = "14 Tage", "31. März" = "31.03.")."""
     f = normalize(fact)
     if not f:
         return False
     t = normalize(text)
-    return _find(t, f) or _find(_coarse(t), _coarse(f))
+    if _find(t, f) or _find(_coarse(t), _coarse(f)):
+        return True
+    alone = quantities(fact)
+    return len(alone) == 1 and alone[0].raw == f and supported(alone[0], quantities(text))
 
 
 # --- quantities ----------------------------------------------------------------------------------
@@ -281,7 +285,8 @@ _QUANTITY = re.compile(
 )
 # Not facts: citation markers "[1]" and list enumerators at the start of a line ("1. ", "2) ").
 _CITATION = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
-_ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+", re.M)
+_BULLET = re.compile(r"^\s*[-*•]\s+", re.M)
+_ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)]\s+", re.M)
 _MULTIPLIER = {"tsd.": 1000, "mio.": 10**6, "millionen": 10**6, "mrd.": 10**9, "milliarden": 10**9}
 
 
@@ -346,8 +351,16 @@ def quantities(text: str) -> list[Quantity]:
     Citation markers ("[1]") and list enumerators at line starts are skipped. Kinds: "number",
     "amount", "date", "time" (clock time, "14:00"), "duration", "percent", "section".
     """
-    text = _ENUMERATOR.sub("", _CITATION.sub(" ", text))
-    return [_quantity(m) for m in _QUANTITY.finditer(normalize(text))]
+    return list(_quantities(text))
+
+
+@lru_cache(maxsize=8192)
+def _quantities(text: str) -> tuple[Quantity, ...]:
+    text = _BULLET.sub("", _CITATION.sub(" ", text))
+    # "1. " at line starts is a list only where two lines have one ("31. März" alone is a date)
+    if len(_ENUMERATOR.findall(text)) >= 2:
+        text = _ENUMERATOR.sub("", text)
+    return tuple(_quantity(m) for m in _QUANTITY.finditer(normalize(text)))
 
 
 # Durations that convert exactly: weeks to days, years to months, hours to minutes.
@@ -367,7 +380,7 @@ def _duration_key(value: str) -> tuple[str, Decimal]:
 
 
 def _section_supported(q: Quantity, found: list[Quantity]) -> bool:
-    """"§ 17" is stated by "§ 17 abs. 1"; "§ 17 abs. 1" by a source that names § 17 with no Absatz
+    """ "§ 17" is stated by "§ 17 abs. 1"; "§ 17 abs. 1" by a source that names § 17 with no Absatz
     (a law's own heading, its paragraphs numbered "(1)") but not by one naming another Absatz."""
     m = _SECTION_PARTS.match(q.value)
     if not m:

@@ -89,6 +89,8 @@ def test_number_words() -> None:
         ("die Originale", "Original"),
         ("fünfzig vom Hundert", "50 %"),
         ("Zulassungs-\nstelle", "Zulassungsstelle"),
+        ("innerhalb von 14 Tagen", "zwei Wochen"),  # one quantity alone: equal in another form
+        ("bis zum 31.03.", "31. März"),
     ],
 )
 def test_contains_fact(text: str, fact: str) -> None:
@@ -108,6 +110,9 @@ def test_contains_fact(text: str, fact: str) -> None:
         ("§ 60", "§ 6"),
         ("Sie kostet 6,00 €.", "6,50 Euro"),
         ("", "14 Tage"),
+        ("innerhalb von 15 Tagen", "zwei Wochen"),
+        ("am 30.03.", "31. März"),
+        ("14 Tage Frist", "Frist von zwei Wochen"),  # not a quantity alone: words must match
     ],
 )
 def test_contains_fact_rejects(text: str, fact: str) -> None:
@@ -161,6 +166,9 @@ def test_quantities_skip_citations_and_list_enumerators() -> None:
     answer = "Sie brauchen:\n1. den Antrag [1]\n2) den Ausweis [2, 3]\n- 8,70 € Gebühr"
     assert _kv(answer) == [("amount", "8,70 euro")]
     assert quantities("Seite 2")[0] == Quantity("number", "2", "2")
+    # a single "31. März" or "14. Lebensmonat" at the start is a date / an ordinal, not a list
+    assert _kv("31. März") == [("date", "--03-31")]
+    assert _kv("14. Lebensmonat") == [("number", "14")]
 
 
 def test_supported_and_unsupported_quantities() -> None:
