@@ -48,7 +48,7 @@ _ASKS_DURATION = re.compile(
 _ASKS_LIST = re.compile(r"\b(?:welche|was (?:brauche|muss|benötige)|unterlagen|voraussetzungen)\b", re.I)
 
 
-@dataclass
+@dataclass(eq=False)  # identity: units are compared as objects, never by their vectors
 class Unit:
     source: Source
     idx: int
@@ -114,22 +114,41 @@ def score_units(question: str, query_vector: list[float] | None, units: list[Uni
         lexical = len(terms & unit_terms) / len(terms) if terms else 0.0
         rank_prior = 1.0 / (1 + ranks.index(u.source.number))
         u.score = (
-            W_DENSE * float(dense[i]) + W_LEXICAL * lexical + W_CUE * _cue(question, u.text) + W_RANK * rank_prior
+            W_DENSE * float(dense[i])
+            + W_LEXICAL * lexical
+            + W_CUE * _cue(question, u.text)
+            + W_RANK * rank_prior
         )
     return sorted(units, key=lambda u: u.score, reverse=True)
 
 
-def _with_list(units_of_chunk: list[Unit], best: Unit) -> list[Unit]:
-    """A unit that introduces a list ("… folgende Unterlagen:") needs its items to answer anything."""
-    if not best.text.rstrip().endswith(":"):
+def _is_item(unit: Unit) -> bool:
+    return bool(_LIST.match(unit.text))
+
+
+def _with_list(units_of_chunk: dict[int, Unit], best: Unit) -> list[Unit]:
+    """A list answers as a whole: a unit that introduces one ("… folgende Unterlagen:") comes with its
+    items, and an item comes with its introduction and its sibling items (within the size limit)."""
+    intro = best.text.rstrip().endswith(":")
+    if not intro and not _is_item(best):
         return [best]
-    picked = [best]
-    size = len(best.text)
-    for u in units_of_chunk[best.idx + 1 :]:
-        if size + len(u.text) > MAX_EXTRACT_CHARS or not (_LIST.match(u.text) or len(picked) < 3):
+    start = best.idx
+    if not intro:
+        while start - 1 in units_of_chunk and _is_item(units_of_chunk[start - 1]):
+            start -= 1
+        if start - 1 in units_of_chunk and units_of_chunk[start - 1].text.rstrip().endswith(":"):
+            start -= 1
+    picked: list[Unit] = []
+    size = 0
+    i = start
+    while (u := units_of_chunk.get(i)) is not None:
+        if picked and (size + len(u.text) > MAX_EXTRACT_CHARS or not (_is_item(u) or u is best)):
             break
         picked.append(u)
         size += len(u.text)
+        i += 1
+    if best not in picked:  # the list was too long to reach it from its start: the item alone
+        return [best]
     return picked
 
 
@@ -137,9 +156,9 @@ def pick_extract(ranked: list[Unit], started: float | None = None) -> Extract:
     """The best one to three units, quoted verbatim, in reading order."""
     if not ranked:
         return Extract(evidence=[], seconds=0.0)
-    by_chunk: dict[str, list[Unit]] = {}
-    for u in sorted(ranked, key=lambda u: (u.source.number, u.idx)):
-        by_chunk.setdefault(u.source.chunk.id, []).append(u)
+    by_chunk: dict[str, dict[int, Unit]] = {}
+    for u in ranked:
+        by_chunk.setdefault(u.source.chunk.id, {})[u.idx] = u
     best = ranked[0]
     picked = _with_list(by_chunk[best.source.chunk.id], best)
     size = sum(len(u.text) for u in picked)
@@ -160,9 +179,9 @@ def prompt_passages(
 ) -> list[tuple[Source, str]]:
     """What the generator reads: for the best units (each with the unit before and after it, in
     document order) of at most `max_sources` chunks, within the token budget."""
-    by_chunk: dict[str, list[Unit]] = {}
-    for u in sorted(ranked, key=lambda u: (u.source.number, u.idx)):
-        by_chunk.setdefault(u.source.chunk.id, []).append(u)
+    by_chunk: dict[str, dict[int, Unit]] = {}
+    for u in ranked:
+        by_chunk.setdefault(u.source.chunk.id, {})[u.idx] = u
     chosen: dict[str, set[int]] = {}
     used = 0
     for u in ranked:
@@ -171,7 +190,7 @@ def prompt_passages(
             continue
         taken = chosen.setdefault(cid, set())
         own = by_chunk[cid]
-        new = [i for i in (u.idx - 1, u.idx, u.idx + 1) if 0 <= i < len(own) and i not in taken]
+        new = [i for i in (u.idx - 1, u.idx, u.idx + 1) if i in own and i not in taken]
         cost = sum(count_tokens(own[i].text) + 1 for i in new)
         if used + cost > budget_tokens:
             if not taken:
@@ -182,7 +201,9 @@ def prompt_passages(
         taken.update(new)
         used += cost
     passages: list[tuple[Source, str]] = []
-    for cid, idxs in sorted(chosen.items(), key=lambda item: by_chunk[item[0]][0].source.number):
+    for cid, idxs in sorted(
+        chosen.items(), key=lambda item: next(iter(by_chunk[item[0]].values())).source.number
+    ):
         own = by_chunk[cid]
         parts: list[str] = []
         last = -1
@@ -191,5 +212,5 @@ def prompt_passages(
                 parts.append("…")
             parts.append(own[i].text)
             last = i
-        passages.append((own[0].source, " ".join(parts)))
+        passages.append((next(iter(own.values())).source, " ".join(parts)))
     return passages
