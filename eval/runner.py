@@ -17,6 +17,8 @@ from rag.facts import unsupported_quantities
 from rag.relevance_gate import assess
 from rag.retrieval import Retrieved
 
+from .metrics import key_fact_hits
+
 RETRIEVE_K = 10  # enough for hit@10; the answer itself uses retrieval.top_k
 
 
@@ -137,6 +139,8 @@ def run_questions(
             for name, text in texts.items()
             if text is not None
         }
+        if (found := key_fact_hits(row)) is not None:
+            row["key_facts_found"] = found  # per measured text, one flag per key fact
         rows.append(row)
         if on_done:
             on_done(row)

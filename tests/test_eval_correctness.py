@@ -225,6 +225,7 @@ def test_eval_cli_gates_on_key_fact_accuracy(tmp_path: Path, monkeypatch) -> Non
         assert "28 Euro pro Kalendertag" in first["extract"]
         assert first["key_facts"] == ["achtundzwanzig Euro", "Kalendertag"]
         assert first["contradicted"]["extract"] == []
+        assert first["key_facts_found"] == {"extract": [True, True], "answer": [True, True]}
         metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
         assert metrics["key_fact_questions"] == 1 and metrics["key_fact_recall_extract"] == 1.0
         failed = runner.invoke(app, [*args, "--fail-under", "key_fact_accuracy_generated=0.5"])
