@@ -14,9 +14,12 @@ choose thresholds on one question set and check them on another.
 
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 
 # The gate's settings for its two signals (kreiswissen/settings.py, RetrievalSettings).
 SETTING = {"best_dense": "retrieval.gate_min_dense", "coverage": "retrieval.gate_min_coverage"}
@@ -132,3 +135,53 @@ def current_rates(rows: list[dict]) -> tuple[float, float] | None:
     if not pos or not neg:
         return None
     return sum(pos) / len(pos), sum(not x for x in neg) / len(neg)
+
+
+def pair_rates(
+    rows: list[dict], signals: tuple[str, str], thresholds: tuple[float, float]
+) -> tuple[float, float]:
+    """(answered share, refused share) of the OR gate with these thresholds on another run's rows."""
+    pos = neg = answered = refused = 0
+    for r in rows:
+        gate = r.get("gate") or {}
+        if not all(isinstance(gate.get(s), int | float) for s in signals):
+            continue
+        passes = any(float(gate[s]) >= t for s, t in zip(signals, thresholds, strict=True))
+        if r.get("answerable", True):
+            pos, answered = pos + 1, answered + passes
+        else:
+            neg, refused = neg + 1, refused + (not passes)
+    return (answered / pos if pos else 0.0), (refused / neg if neg else 0.0)
+
+
+def main(argv: list[str]) -> int:
+    """Choose the gate's thresholds on one eval run and check them on another:
+
+    python -m eval.gate_calibration CHOOSE/results.jsonl CHECK/results.jsonl
+    """
+    if len(argv) != 2:
+        print(
+            "Aufruf: python -m eval.gate_calibration WAHL/results.jsonl PRÜFUNG/results.jsonl",
+            file=sys.stderr,
+        )
+        return 2
+    choose, check = (
+        [json.loads(line) for line in Path(p).read_text(encoding="utf-8").splitlines() if line.strip()]
+        for p in argv
+    )
+    pair = suggest_or_gate(choose)
+    if pair is None:
+        print(
+            "Keine Schwellenwerte: das erste Frage-Set braucht beantwortbare und nicht beantwortbare Fragen."
+        )
+        return 1
+    answered, refused = pair_rates(check, pair.signals, pair.thresholds)
+    for signal, value in zip(pair.signals, pair.thresholds, strict=True):
+        print(f"{SETTING.get(signal, signal)} = {value:.3f}")
+    print(f"gewählt auf {argv[0]}: beantwortet {pair.answered:.0%}, abgelehnt {pair.refused:.0%}")
+    print(f"geprüft auf {argv[1]}: beantwortet {answered:.0%}, abgelehnt {refused:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

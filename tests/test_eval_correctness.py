@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 from typer.testing import CliRunner
 
-from eval.gate_calibration import current_rates, signal_values, suggest, suggest_or_gate
+from eval.gate_calibration import current_rates, pair_rates, signal_values, suggest, suggest_or_gate
+from eval.gate_calibration import main as calibration_main
 from eval.metrics import compute_metrics, correctness_metrics, key_fact_hits, worst_questions
 from eval.report import write_reports
 from tests.conftest import serve
@@ -168,6 +169,23 @@ def test_or_gate_pair_and_signal_values() -> None:
     assert pair is not None and (pair.thresholds, pair.answered, pair.refused) == ((0.951, 0.6), 0.5, 1.0)
     loose = suggest_or_gate(harder, min_refusal=0.5)
     assert loose is not None and (loose.thresholds, loose.answered) == ((0.725, 0.6), 1.0)
+    # thresholds chosen on `rows`, checked on `harder`: its extra unanswerable question gets through
+    assert pair_rates(harder, ("best_dense", "coverage"), (0.725, 0.6)) == (1.0, pytest.approx(2 / 3))
+
+
+def test_gate_calibration_across_two_runs(tmp_path: Path, capsys) -> None:
+    choose, check = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    choose.write_text(
+        "".join(json.dumps(r) + "\n" for r in [gate_row(True, 0.9, 0.1), gate_row(False, 0.5, 0.2)])
+    )
+    check.write_text(
+        "".join(json.dumps(r) + "\n" for r in [gate_row(True, 0.6, 0.1), gate_row(False, 0.8, 0.0)])
+    )
+    assert calibration_main([str(choose), str(check)]) == 0
+    out = capsys.readouterr().out
+    assert "retrieval.gate_min_dense = 0.700" in out and "retrieval.gate_min_coverage = 0.201" in out
+    assert "beantwortet 100%, abgelehnt 100%" in out and "beantwortet 0%, abgelehnt 0%" in out
+    assert calibration_main([str(choose)]) == 2
 
 
 def test_report_has_worst_answers_and_gate_calibration(tmp_path: Path) -> None:
