@@ -379,6 +379,14 @@ def _duration_key(value: str) -> tuple[str, Decimal]:
     return base, _decimal(amount) * factor
 
 
+def _date_within(claimed: str, stated: str) -> bool:
+    """A date with less detail is stated by a fuller one: "31. März" (--03-31) and "März 2025"
+    (2025-03) by "31. März 2025" (2025-03-31); not the other way round."""
+    if claimed.startswith("--"):
+        return stated.endswith(claimed[1:])
+    return len(claimed) == 7 and stated.startswith(claimed + "-")
+
+
 def _section_supported(q: Quantity, found: list[Quantity]) -> bool:
     """ "§ 17" is stated by "§ 17 abs. 1"; "§ 17 abs. 1" by a source that names § 17 with no Absatz
     (a law's own heading, its paragraphs numbered "(1)") but not by one naming another Absatz."""
@@ -398,8 +406,9 @@ def supported(q: Quantity, found: Iterable[Quantity], loose: bool = False) -> bo
     Same kind and value always counts; a bare number also counts as stated by an amount, duration,
     date … with that number ("14" by "14 Euro"); durations count in exact conversions ("2 Wochen" =
     "14 Tage", "1 Jahr" = "12 Monate", not "1 Monat" = "30 Tage"); a § reference by the same § with
-    the same or no Absatz. With `loose`, an amount, duration or percentage is also stated by the bare
-    number (a table cell "14" under the header "Euro") — weaker, but no false alarms on tables.
+    the same or no Absatz; a date without year or day by the full date. With `loose`, an amount,
+    duration or percentage is also stated by the bare number (a table cell "14" under the header
+    "Euro") — weaker, but no false alarms on tables.
     """
     found = list(found)
     if q.kind == "section":
@@ -410,6 +419,8 @@ def supported(q: Quantity, found: Iterable[Quantity], loose: bool = False) -> bo
         if q.kind == "number" and q.value in s.numerals:
             return True
         if q.kind == s.kind == "duration" and _duration_key(q.value) == _duration_key(s.value):
+            return True
+        if q.kind == s.kind == "date" and _date_within(q.value, s.value):
             return True
         if (
             loose

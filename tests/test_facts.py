@@ -178,8 +178,8 @@ def test_supported_and_unsupported_quantities() -> None:
         "99 euro"
     ]
     assert [q.value for q in unsupported_quantities("Sie gilt drei Jahre.", [source])] == ["3 jahr"]
-    assert unsupported_quantities("Ab März 2025 gilt eine Frist von 3 Monaten.", [source]) == [
-        Quantity("date", "2025-03", "märz 2025")
+    assert unsupported_quantities("Ab April 2025 gilt eine Frist von 3 Monaten.", [source]) == [
+        Quantity("date", "2025-04", "april 2025")
     ]
     # A bare number is stated by an amount/date with it; the question's own numbers are allowed.
     assert unsupported_quantities("Es sind 27,60, ab 2025.", [source]) == []
@@ -227,6 +227,11 @@ def test_paraphrases_the_verifier_must_accept_or_reject() -> None:
     assert unsupported("Nach § 18 BMG [1].") == ["§ 18"]
     assert unsupported("Vorzulegen ist die Zulassungsbescheinigung Teil I [1].") == ["teil i"]
     assert unsupported("Geöffnet bis 13 Uhr [1].") == ["13:00"]
+    # a date with less detail is stated by the full one, not the other way round
+    assert unsupported_quantities("bis 31. März", ["bis zum 31.03.2025"]) == []
+    assert unsupported_quantities("ab März 2025", ["ab dem 1. März 2025"]) == []
+    assert [q.value for q in unsupported_quantities("bis 31.03.2025", ["bis 31. März"])] == ["2025-03-31"]
+    assert [q.value for q in unsupported_quantities("bis 30. März", ["bis zum 31.03.2025"])] == ["--03-30"]
     # a month is not 30 days, a year is 12 months
     assert unsupported_quantities("ein Monat", ["30 Tage"]) != []
     assert unsupported_quantities("ein Jahr", ["12 Monate"]) == []
