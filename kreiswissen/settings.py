@@ -33,6 +33,7 @@ class ChromaSettings(BaseModel):
     collection_prefix: str = Field(
         "kw", description="Prefix of this installation's Chroma collections (several may share a server)"
     )
+    retries: int = Field(4, description="Attempts per request to the Chroma server (mode=http)")
 
 
 class EmbeddingSettings(BaseModel):
@@ -88,6 +89,9 @@ class GeneratorSettings(BaseModel):
     api_base: str = Field("http://127.0.0.1:8001/v1", description="Base URL (backend=openai)")
     api_model: str = Field("default", description="Model name sent to the server (backend=openai)")
     api_key: str = Field("", description="Bearer token for the server (backend=openai), if it needs one")
+    api_retries: int = Field(
+        3, description="Attempts to reach the server (backend=openai) before the extract is shown alone"
+    )
     max_new_tokens: int = Field(
         160, description="Upper bound on generated tokens per answer (CPU: about 12 tokens/s)"
     )
@@ -119,6 +123,18 @@ class IngestSettings(BaseModel):
     )
     max_cpu_s: float = Field(
         300, description="CPU-time limit of the worker per file (skipped, reported); 0 = no limit"
+    )
+    pipeline: Literal["overlapped", "sequential"] = Field(
+        "overlapped",
+        description="overlapped: worker processes read and chunk the next files while the current ones "
+        "embed, and texts of several files share embedding batches; sequential: one file after the "
+        "other (the earlier pipeline, kept for comparison in `kreiswissen bench ingest`)",
+    )
+    parse_workers: int = Field(
+        1, description="Worker processes that read files ahead of embedding (overlapped); 1 on 2 cores"
+    )
+    prefetch_files: int = Field(
+        4, description="At most this many files are read ahead of embedding (bounds memory)"
     )
 
 

@@ -206,6 +206,10 @@ class TransformersGenerator:
             raise errors[0]
 
 
+class GeneratorUnavailable(RuntimeError):
+    """The model server could not be reached; the message is German."""
+
+
 class OpenAICompatibleGenerator:
     """Streams from /v1/chat/completions of a server on the county's own network."""
 
@@ -236,8 +240,8 @@ class OpenAICompatibleGenerator:
             "seed": self.settings.seed,
             "stream": True,
         }
-        with self._client.stream("POST", "/chat/completions", json=body) as response:
-            response.raise_for_status()
+        response = self._open(body)
+        try:
             for line in response.iter_lines():
                 if not line.startswith("data:"):
                     continue
@@ -247,6 +251,36 @@ class OpenAICompatibleGenerator:
                 choices = json.loads(data).get("choices") or [{}]
                 if delta := (choices[0].get("delta") or {}).get("content"):
                     yield delta
+        finally:
+            response.close()
+
+    def _open(self, body: dict):
+        """Send the request, retrying (tenacity) while nothing has been generated yet; a server that
+        stays down ends in a German GeneratorUnavailable."""
+        import httpx
+
+        from .http_retry import TEMPORARY_STATUS, TemporaryStatus, reason_de, retrying
+
+        tries = retrying(self.settings.api_retries)
+        try:
+            for attempt in tries:
+                with attempt:
+                    request = self._client.build_request("POST", "/chat/completions", json=body)
+                    response = self._client.send(request, stream=True)
+                    if response.status_code in TEMPORARY_STATUS:
+                        response.close()
+                        raise TemporaryStatus(response)
+                    if response.is_error:
+                        response.read()
+                        response.raise_for_status()
+                    return response
+        except (httpx.HTTPError, TemporaryStatus) as exc:
+            n = tries.statistics.get("attempt_number", 1)
+            raise GeneratorUnavailable(
+                f"Der Sprachmodell-Server {self.settings.api_base} ist nicht erreichbar ({reason_de(exc)}; "
+                f"{n} Versuch{'e' if n != 1 else ''})."
+            ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 _CACHE: dict[tuple, Generator] = {}

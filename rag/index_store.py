@@ -18,6 +18,7 @@ from kreiswissen.schema import Chunk
 from kreiswissen.settings import Settings
 
 from .catalog import Catalog, generation_key
+from .http_retry import RetryTransport, retrying
 
 # What the embedder sees: the heading path, then the text. Other metadata stays out of the vector.
 _EMBED_KEYS = ("heading",)
@@ -61,6 +62,18 @@ def embed_text(chunk: Chunk) -> str:
     return chunk_to_node(chunk).get_content(metadata_mode=MetadataMode.EMBED)
 
 
+def http_client(settings: Settings, client_settings: ChromaClientSettings) -> chromadb.api.ClientAPI:
+    """A Chroma server client whose requests are retried with growing pauses (connection refused, 502,
+    503, 504): a restarting server or a short network hiccup does not fail a question or an ingest."""
+    c = settings.chroma
+    for attempt in retrying(c.retries):  # connecting already talks to the server
+        with attempt:
+            client = chromadb.HttpClient(host=c.host, port=c.port, settings=client_settings)
+    session = client._server._session  # the httpx.Client of chromadb's FastAPI client
+    session._transport = RetryTransport(session._transport, c.retries)
+    return client
+
+
 class IndexStore:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -68,9 +81,7 @@ class IndexStore:
         self.catalog = Catalog(settings.index_dir / "catalog.sqlite")
         client_settings = ChromaClientSettings(anonymized_telemetry=False, allow_reset=False)
         if settings.chroma.mode == "http":
-            self.client = chromadb.HttpClient(
-                host=settings.chroma.host, port=settings.chroma.port, settings=client_settings
-            )
+            self.client = http_client(settings, client_settings)
         else:
             self.client = chromadb.PersistentClient(
                 path=str(settings.index_dir / "chroma"), settings=client_settings

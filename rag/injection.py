@@ -18,14 +18,17 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from confusable_homoglyphs.categories import alias as script_of
 from confusable_homoglyphs.confusables import confusables_data
 
 from kreiswissen.schema import Source
+
+U = TypeVar("U")
 
 MASK = "[Textstelle mit Anweisungen an ein KI-System ausgeblendet]"
 
@@ -350,6 +353,25 @@ def mask_instructions(text: str) -> str:
     return "".join(out).strip()
 
 
+def without_instructions(
+    units: list[U], text_of: Callable[[U], str], context_of: Callable[[U], str]
+) -> list[U]:
+    """`units` (sentences of chunks) less those that lie in an instruction-like passage of their chunk
+    (`context_of`), in the same order: an extract must never quote an injected instruction."""
+    views_by_context: dict[str, list[str]] = {}
+    kept: list[U] = []
+    for unit in units:
+        context = context_of(unit)
+        if context not in views_by_context:
+            views_by_context[context] = [matching_view(f.text) for f in find_instructions(context)]
+        text = text_of(unit)
+        view = matching_view(text)
+        inside = any(view and (view in v or v in view) for v in views_by_context[context])
+        if not inside and not classify(text):
+            kept.append(unit)
+    return kept
+
+
 def neutralize(text: str) -> str:
     """What the model sees of a source text: instructions masked, then made inert as data."""
     return escape_source(mask_instructions(text))
@@ -457,6 +479,12 @@ def _reproduces(answer: str, question: str, injected: list[Finding], clean_text:
             if rare and all(w in answer_set for w in rare):
                 return True
     return False
+
+
+WARNING = (
+    "Die formulierte Antwort des Sprachmodells folgte offenbar einer Anweisung aus einem Dokument und wird "
+    "nicht angezeigt. Maßgeblich ist die zitierte Fundstelle."
+)
 
 
 def injection_followed(answer_text: str, question: str, sources: Iterable[Source]) -> str | None:

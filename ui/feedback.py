@@ -78,10 +78,12 @@ class AnswerRecord:
     @classmethod
     def from_answer(cls, answer: Answer, collection: str, settings: Settings) -> AnswerRecord:
         cited = answer.cited_sources if not answer.refused else []
+        # With audit.log_questions = false neither the question nor the answer (which echoes it) is kept.
+        keep = settings.audit.log_questions
         return cls(
-            question=answer.question,
-            answer=answer.text,
-            standalone_question=answer.standalone_question,
+            question=answer.question if keep else "",
+            answer=answer.text if keep else "",
+            standalone_question=answer.standalone_question if keep else None,
             refused=answer.refused,
             sources=[source_summary(s) for s in cited],
             collection=collection,

@@ -12,6 +12,19 @@ from rag.german_text import analyze
 
 _WORD = re.compile(r"[\wäöüÄÖÜß]+")
 
+# Characters that let Markdown text become a link, an image, an autolink or HTML in the chat. They are
+# written as character references, which Markdown shows as the character and never parses as syntax.
+_ACTIVE = {"[": "&#91;", "]": "&#93;", "@": "&#64;", "`": "&#96;"}
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|\b(www)(\.)")
+
+
+def plain(text: str) -> str:
+    """Text from documents or the model as inert Markdown: shown as written, never as a link, image,
+    autolink (URL, www., e-mail) or HTML, also while it streams in token by token."""
+    text = escape(text, quote=False)
+    text = _AUTOLINK.sub(lambda m: "&#58;" if m.group(1) else f"{m.group(2)}&#46;", text)
+    return "".join(_ACTIVE.get(ch, ch) for ch in text).replace("\\", "&#92;")
+
 
 def highlight(text: str, question: str) -> str:
     """Escape the passage and mark the words that share a stem with the question."""
@@ -83,8 +96,8 @@ def extract_markdown(extract: Extract | None, sources: list[Source]) -> str:
     labels = {s.number: s.label for s in sources}
     lines = [EXTRACT_HEADING]
     for e in extract.evidence:
-        label = escape(labels.get(e.source_number, ""))
-        lines.append(f"> „{escape(e.text)}“ [{e.source_number}] *({label})*")
+        label = plain(labels.get(e.source_number, ""))
+        lines.append(f"> „{plain(e.text)}“ [{e.source_number}] *({label})*")
     return "\n".join(lines)
 
 
@@ -97,18 +110,18 @@ def answer_markdown(answer: Answer) -> str:
     """The chat message: the extract (quoted), then the verified generated answer or the notice why
     there is none, then a plain list of the cited sources. Everything escaped."""
     if answer.refused:
-        return escape(answer.text)
+        return plain(answer.text)
     extract = extract_markdown(answer.extract, answer.sources)
     if answer.verified:
-        text = f"{GENERATED_HEADING}\n\n{escape(answer.text)}"
+        text = f"{GENERATED_HEADING}\n\n{plain(answer.text)}"
     else:
-        text = "" if extract else escape(answer.text)
+        text = "" if extract else plain(answer.text)
     if answer.notice:
-        text += f"\n\nℹ️ {escape(answer.notice)}"
+        text += f"\n\nℹ️ {plain(answer.notice)}"
     lines = ["\n\n".join(part for part in (extract, text.strip()) if part)]
     if answer.cited_sources:
         lines.append("\n\n**Quellen:**")
-        lines += [f"\n[{s.number}] {escape(s.label)}" for s in answer.cited_sources]
+        lines += [f"\n[{s.number}] {plain(s.label)}" for s in answer.cited_sources]
     if answer.flagged:
         nums = ", ".join(f"[{n}]" for n in answer.flagged)
         lines.append(f"\n\n⚠️ Hinweis: Die Belege {nums} stützen ihre Aussage nicht sicher – bitte prüfen.")

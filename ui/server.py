@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ingest.loaders import LoadError, load_document
+from ingest.original_page import CSP, original_name
 from kreiswissen.settings import Settings
 from rag.access import User, may_read
 from rag.answer_service import AnswerService
@@ -177,26 +176,21 @@ def indexed_file(service: AnswerService, chunk_id: str, user: User | None = None
     return path
 
 
-def document_page(path: Path) -> str:
-    try:
-        doc = load_document(path)
-    except LoadError as exc:
-        raise HTTPException(422, f"Dokument kann nicht angezeigt werden: {exc}") from exc
-    parts = [f"<h1>{escape(doc.title)}</h1>"]
-    current: tuple[str, ...] = ()
-    for block in doc.blocks:
-        if block.headings != current:
-            current = block.headings
-            if current:
-                level = min(len(current) + 1, 6)
-                parts.append(f"<h{level}>{escape(current[-1])}</h{level}>")
-        parts.append(f'<p style="white-space: pre-wrap">{escape(block.text)}</p>')
-    return (
-        f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{escape(doc.title)}</title>'
-        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-        f'<body style="font-family: sans-serif; max-width: 50rem; margin: 2rem auto; padding: 0 1rem">'
-        f"<main>{''.join(parts)}</main></body></html>"
-    )
+def original_file(service: AnswerService, chunk_id: str, path: Path) -> Path:
+    """The page (or PDF) rendered for this file at ingest, inside the sandbox; never parsed here."""
+    row = service.store.catalog.db.execute(
+        "SELECT f.sha256 FROM chunks c JOIN files f ON f.collection = c.collection AND f.path = c.path "
+        "WHERE c.id = ? LIMIT 1",
+        (chunk_id,),
+    ).fetchone()
+    if row is None:
+        raise HTTPException(404, "Dokument nicht gefunden")
+    cached = service.settings.index_dir / "originals" / original_name(row["sha256"], path.suffix)
+    if not cached.is_file():
+        raise HTTPException(
+            404, "Das Originaldokument ist noch nicht aufbereitet. Bitte die Sammlung neu indexieren."
+        )
+    return cached
 
 
 def create_server(
@@ -218,9 +212,12 @@ def create_server(
         if user is None:
             raise HTTPException(401, "Bitte melden Sie sich an.")
         path = indexed_file(service, chunk_id, user)
-        if path.suffix.lower() == ".pdf":
-            return FileResponse(path, media_type="application/pdf", content_disposition_type="inline")
-        return HTMLResponse(document_page(path))
+        cached = original_file(service, chunk_id, path)
+        if cached.suffix == ".pdf":
+            return FileResponse(cached, media_type="application/pdf", content_disposition_type="inline")
+        return FileResponse(
+            cached, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": CSP}
+        )
 
     @api.get("/healthz")
     def health() -> dict:

@@ -39,7 +39,7 @@ def load_document(path: Path) -> LoadedDocument:
         raise LoadError(f"Dateiformat {path.suffix or '(ohne Endung)'} wird nicht unterstützt")
     try:
         doc = loader(path)
-    except LoadError:
+    except (LoadError, MemoryError):  # MemoryError: the sandbox reports its memory limit
         raise
     except Exception as exc:  # any parser failure is a bad file, not a crash of the run
         raise LoadError(f"Datei ist beschädigt oder nicht lesbar ({type(exc).__name__}: {exc})") from exc
