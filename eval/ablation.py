@@ -10,13 +10,26 @@ from .metrics import compute_metrics
 from .report import fmt
 from .runner import run_questions
 
+# Stages are added one at a time; the last row is the default configuration.
+_OLD = {"decompound": False, "legal_parser": "regex"}  # the lexical leg before compounds/bundesrecht
 CONFIGS: dict[str, dict] = {
     "dense": {"mode": "dense", "rerank": False, "legal_refs": False},
-    "bm25": {"mode": "bm25", "rerank": False, "legal_refs": False},
-    "hybrid": {"mode": "hybrid", "rerank": False, "legal_refs": False},
-    "hybrid+rerank": {"mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.0},
-    "+sentences": {"mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.5},
-}
+    "bm25": {"mode": "bm25", "rerank": False, "legal_refs": False, **_OLD},
+    "bm25+decompound": {"mode": "bm25", "rerank": False, "legal_refs": False, "decompound": True},
+    "hybrid": {"mode": "hybrid", "rerank": False, "legal_refs": False, **_OLD},
+    "hybrid+rerank": {
+        "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.0, **_OLD,
+    },
+    "+sentences": {"mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.5, **_OLD},
+    "+decompound": {
+        "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.5,
+        "decompound": True, "legal_parser": "regex",
+    },
+    "+legal parser": {
+        "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.5,
+        "decompound": True, "legal_parser": "bundesrecht",
+    },
+}  # fmt: skip
 COLUMNS = ["hit@1", "hit@5", "section_hit@1", "section_hit@5", "mrr", "section_mrr", "retrieval_p50_ms"]
 
 

@@ -9,6 +9,7 @@ import typer
 
 from eval.bench_answer import answer_command
 from eval.bench_ingest import bench_app
+from eval.bench_retrieval import bench_retrieval_command  # noqa: F401  (registers `bench retrieval`)
 from eval.cli import eval_command
 from eval.load_test import load_command
 from ingest.cli import collections_app, ingest_command
