@@ -17,9 +17,9 @@ def generator_name(settings: Settings) -> str:
         return f"{g.api_model} (Server im eigenen Netz: {g.api_base})"
     if g.model_path:
         return f"{g.model_path.name} (lokal: {g.model_path})"
-    from kreiswissen.model_assets import GENERATOR_DIR
+    from kreiswissen.model_assets import GGUF_NAME
 
-    return f"Qwen2.5-Coder-1.5B-Instruct (mitgeliefert, lokal: {settings.models_dir / GENERATOR_DIR})"
+    return f"Qwen2.5-Coder-1.5B-Instruct (mitgeliefert, lokal: {settings.models_dir / GGUF_NAME})"
 
 
 def format_time(timestamp: float | None) -> str:
