@@ -11,6 +11,7 @@ from eval.bench_answer import answer_command
 from eval.bench_ingest import bench_app
 from eval.bench_retrieval import bench_retrieval_command  # noqa: F401  (registers `bench retrieval`)
 from eval.cli import eval_command
+from eval.crossval import crossval_command
 from eval.load_test import load_command
 from ingest.cli import collections_app, ingest_command
 from rag.accounts import users_app
@@ -32,6 +33,7 @@ app.command("ask")(ask_command)
 app.command("serve")(serve_command)
 app.command("serve-embeddings")(serve_embeddings_command)
 app.command("eval")(eval_command)
+app.command("crossval")(crossval_command)
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
 app.add_typer(feedback_app, name="feedback")
