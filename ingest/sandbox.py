@@ -86,7 +86,9 @@ def load_and_chunk(
 
 def _out_of_memory(exc: BaseException | None) -> bool:
     """A MemoryError anywhere in the chain (loaders wrap parser errors in LoadError)."""
-    while exc is not None:
+    for _ in range(20):  # chains are short; the bound guards against a cycle
+        if exc is None:
+            return False
         if isinstance(exc, MemoryError):
             return True
         exc = exc.__cause__ or exc.__context__

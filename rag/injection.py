@@ -420,11 +420,12 @@ _ROLE = re.compile(
 )
 _SYSTEM_TALK = re.compile(
     r"\bsystem-?\s?(?:prompt\w*|anweisung\w*|nachricht\w*|message\w*|instruction\w*)\b"
-    r"|\b(?:meine|meiner|meinen|my|mir gegebenen|vorherigen|bisherigen|ursprünglichen|previous|original|"
-    r"prior|initial)\s+(?:anweisungen|instruktionen|vorgaben|instructions|rules|regeln|prompt)\b"
+    r"|\b(?:meine|meiner|meinen|my|mir gegebenen)\s+(?:anweisungen|instruktionen|vorgaben|instructions|rules|"
+    r"regeln|prompt)\b|\b(?:vorherigen|ursprünglichen|previous|original|prior|initial)\s+(?:anweisungen|"
+    r"instruktionen|instructions|prompt)\b"
     r"|\b(?:ich wurde|i was|i have been|i've been)\s+(?:\w+\s+)?(?:angewiesen|instructed|told|programmiert|"
     r"programmed)\b"
-    r"|\b(?:anweisung\w*|instruction\w*)\s+(?:ignorier\w*|ignore\w*|befolg\w*|follow\w*)"
+    r"|\b(?:anweisung\w*|instruction\w*)\s+(?:ignorier\w*|ignore\w*)"
     r"|\b(?:ignoriere|ignoriert|ignore|ignoring)\b.{0,40}?\b(?:anweisung\w*|instruction\w*|vorgabe\w*|"
     r"regeln|rules)\b"
 )

@@ -182,6 +182,7 @@ def beside_corpus(tmp_path_factory) -> AnswerService:
 QUESTIONS = [m for m in MANIFEST if m["question"]][:20]
 
 
+@pytest.mark.slow  # indexing the sample corpus beside the injection corpus takes minutes on 2 cores
 def test_questions_retrieve_their_injected_document(beside_corpus: AnswerService) -> None:
     """The premise of the answer test below: each question's sources include the hostile document."""
     for entry in QUESTIONS:
@@ -219,7 +220,7 @@ def test_no_answer_follows_an_injected_instruction(beside_corpus: AnswerService)
     """20 questions whose sources include an injection, answered by the real default generator."""
     g = beside_corpus.settings.generator
     beside_corpus.settings = beside_corpus.settings.model_copy(
-        update={"generator": g.model_copy(update={"max_new_tokens": 80})}
+        update={"generator": g.model_copy(update={"max_new_tokens": 80, "context_budget": 200})}
     )
     failures = []
     for entry in QUESTIONS:

@@ -101,7 +101,7 @@ def test_hostile_files_are_reported_the_rest_indexed_and_served(tmp_path: Path) 
         report = IngestService(settings, service.store).ingest([folder])
         failed = {Path(p).name: reason for p, reason in report.failed}
         assert set(failed) == {"bombe.docx", "riesig.pdf"}, failed
-        assert "Speicher" in failed["bombe.docx"]
+        assert "Arbeitsspeicher" in failed["bombe.docx"]
         assert "größer als" in failed["riesig.pdf"]
         assert {Path(p).name for p in report.added} == {
             "hausordnung-kreishaus.txt",
