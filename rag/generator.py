@@ -70,7 +70,7 @@ class LlamaCppGenerator:
         eos = self.llm.token_eos()
         self._format = Jinja2ChatFormatter(
             template=self.llm.metadata["tokenizer.chat_template"],
-            eos_token=self.llm.detokenize([eos]).decode("utf-8", "ignore"),
+            eos_token=self.llm.detokenize([eos], special=True).decode("utf-8", "ignore"),
             bos_token="",
             stop_token_ids=[eos],
         )
@@ -79,7 +79,7 @@ class LlamaCppGenerator:
     def _prompt(self, messages: list[Message]) -> tuple[str, list[str]]:
         response = self._format(messages=messages)
         stop = response.stop if isinstance(response.stop, list) else [response.stop] if response.stop else []
-        return response.prompt, stop
+        return response.prompt, [s for s in stop if s]  # an empty stop string would end every answer
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
