@@ -155,7 +155,13 @@ def small_collection(corpus_settings: Settings, tmp_path_factory: pytest.TempPat
 @pytest.fixture(scope="module")
 def ui(corpus_settings: Settings, answer_service: AnswerService, small_collection: str) -> Iterator[dict]:
     settings = corpus_settings.model_copy(
-        update={"admin": AdminSettings(password_hash=hash_password(ADMIN_PASSWORD, iterations=1000))}
+        update={
+            "admin": AdminSettings(password_hash=hash_password(ADMIN_PASSWORD, iterations=1000)),
+            # the admin tests index folders under pytest's temporary directory
+            "ingest": corpus_settings.ingest.model_copy(
+                update={"admin_folders": [Path(tempfile.gettempdir())]}
+            ),
+        }
     )
     parts = {
         "settings": settings,

@@ -106,7 +106,7 @@ def build_app(
     with gr.Blocks(title="Kreiswissen – Wissensassistent der Kreisverwaltung") as app:
         gr.Markdown("# Kreiswissen\nWissensassistent der Kreisverwaltung – Antworten mit Quellenangaben")
         gr.Markdown(AI_NOTICE, elem_classes=["kw-notice"], elem_id="kw-notice")
-        who = gr.Markdown("", elem_id="kw-user")
+        who = gr.HTML("", elem_id="kw-user")
         with gr.Tabs(elem_id="kw-tabs"):
             with gr.Tab("Fragen", id="fragen", elem_id="kw-tab-chat"):
                 chat_ui = _build_chat(settings, service, feedback, readable)

@@ -215,14 +215,14 @@ async def _in_thread(fn, *args):
 
 
 def user_line(user: User | None, offer_login: bool) -> str:
-    """The line above the chat: who is signed in, with the way out (or in)."""
+    """The line above the chat (HTML): who is signed in, with the way out (or in)."""
     if user is None:
         return ""
     if user.anonymous:
-        return f"Nicht angemeldet · [Anmelden]({LOGIN_PATH})" if offer_login else ""
+        return f'<p>Nicht angemeldet · <a href="{LOGIN_PATH}">Anmelden</a></p>' if offer_login else ""
     groups = ", ".join(sorted(user.groups)) or "keine"
-    out = f" · [Abmelden]({LOGOUT_PATH})" if user.via == "local" else ""
-    return f"Angemeldet als **{escape(user.name)}** (Gruppen: {escape(groups)}){out}"
+    out = f' · <a href="{LOGOUT_PATH}">Abmelden</a>' if user.via == "local" else ""
+    return f"<p>Angemeldet als <strong>{escape(user.name)}</strong> (Gruppen: {escape(groups)}){out}</p>"
 
 
 def login_html(message: str = "", name: str = "") -> str:
