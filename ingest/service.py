@@ -12,6 +12,8 @@ import logging
 import os
 import threading
 import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from rag.index_store import IndexStore, embed_text
 from rag.sentence_units import split_units
 
 from .loaders import SUPPORTED_SUFFIXES, LoadError
+from .prefetch import ParseAhead, ParsedFile, Ticket
 from .progress import Progress, ProgressCallback
 from .sandbox import LoaderSandbox
 
@@ -113,6 +116,35 @@ def _bytes_to_do(files: list[Path], known: dict[str, FileRecord], stale: bool) -
         if stale or not old or old.size != stat.st_size or old.mtime != stat.st_mtime:
             total += stat.st_size
     return total
+
+
+@dataclass
+class _Job:
+    """A file that needs (re)indexing."""
+
+    path: Path
+    key: str
+    sha: str
+    stat: os.stat_result
+    old: FileRecord | None
+    renamed_from: str | None
+    ticket: Ticket | None = None
+
+
+@dataclass
+class _Ready:
+    """A file read and chunked, with the vectors it can keep and the texts still to embed."""
+
+    job: _Job
+    parsed: ParsedFile
+    texts: list[str]  # what is embedded for each chunk
+    reusable: dict[str, list[float]]  # chunk vectors of an earlier version, by text
+    known: dict[str, bytes]  # sentence-unit vectors of an earlier version, by text
+    todo: list[str]
+
+
+def _f16(vector: list[float]) -> bytes:
+    return np.asarray(vector, dtype=np.float16).tobytes()
 
 
 def _under(path: str, roots: list[Path]) -> bool:
@@ -207,60 +239,234 @@ class IngestService:
         gone = {p: r for p, r in known.items() if p not in on_disk}
         gone_by_sha = {r.sha256: p for p, r in gone.items()}
         state = Progress(files_total=len(files), bytes_total=_bytes_to_do(files, known, stale))
-
-        for path in files:
-            if cancel is not None and cancel.is_set():
-                report.cancelled = True
-                break
-            key = str(path)
-            state.current = path.name
-            if progress:
-                progress(state)
-            work = 0  # bytes of this file counted as work in the estimate
-            try:
-                stat = path.stat()
-                old = known.get(key)
-                if old and not stale and old.size == stat.st_size and old.mtime == stat.st_mtime:
-                    report.skipped.append(key)
-                    continue
-                work = stat.st_size
-                state.work_started = state.work_started or time.time()
-                sha = file_sha256(path)
-                if old and not stale and old.sha256 == sha:
-                    state.bytes_total -= work
-                    work = 0
-                    # Touched but not changed: refresh the manifest, keep the chunks.
-                    catalog.db.execute(
-                        "UPDATE files SET mtime=? WHERE collection=? AND path=?",
-                        (stat.st_mtime, collection, key),
-                    )
-                    report.skipped.append(key)
-                    continue
-                renamed_from = gone_by_sha.pop(sha, None) if not old else None
-                n = self._index_file(collection, path, sha, stat, renamed_from, report)
-                state.chunks_done += n
-                if renamed_from:
-                    gone.pop(renamed_from, None)
-                    self._remove(collection, renamed_from, report, count=False)
-                    report.renamed.append(f"{renamed_from} → {key}")
-                else:
-                    (report.changed if old else report.added).append(key)
-            except LoadError as exc:
-                log.warning("skipped %s: %s", path, exc)
-                report.failed.append((key, str(exc)))
-            except OSError as exc:
-                log.warning("skipped %s: %s", path, exc)
-                report.failed.append((key, f"Datei konnte nicht gelesen werden ({exc.strerror or exc})"))
-            finally:
-                state.files_done += 1
-                state.bytes_done += work
+        jobs = self._jobs(collection, files, known, stale, gone_by_sha, report, state, progress, cancel)
+        if self.settings.ingest.pipeline == "sequential":
+            self._run_sequential(collection, jobs, report, state, gone, progress)
         else:
+            self._run_overlapped(collection, jobs, report, state, gone, progress, cancel)
+        if not report.cancelled:
             # Removals only after a complete pass: a cancelled run must not drop what it did not see.
             for path_str in gone:
                 self._remove(collection, path_str, report)
         state.current = ""
         if progress:
             progress(state)
+
+    def _jobs(
+        self,
+        collection: str,
+        files: list[Path],
+        known: dict[str, FileRecord],
+        stale: bool,
+        gone_by_sha: dict[str, str],
+        report: IngestReport,
+        state: Progress,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> Iterator[_Job]:
+        """The files that need (re)indexing, in order; unchanged ones are recorded as skipped."""
+        catalog = self.store.catalog
+        for path in files:
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                return
+            key = str(path)
+            try:
+                stat = path.stat()
+                old = known.get(key)
+                if old and not stale and old.size == stat.st_size and old.mtime == stat.st_mtime:
+                    report.skipped.append(key)
+                    state.files_done += 1
+                    continue
+                state.work_started = state.work_started or time.time()
+                sha = file_sha256(path)
+            except OSError as exc:
+                self._failed(key, exc, report, state, 0)
+                continue
+            if old and not stale and old.sha256 == sha:
+                # Touched but not changed: refresh the manifest, keep the chunks.
+                catalog.db.execute(
+                    "UPDATE files SET mtime=? WHERE collection=? AND path=?",
+                    (stat.st_mtime, collection, key),
+                )
+                report.skipped.append(key)
+                state.bytes_total -= stat.st_size
+                state.files_done += 1
+                continue
+            renamed_from = gone_by_sha.pop(sha, None) if not old else None
+            yield _Job(path, key, sha, stat, old, renamed_from)
+
+    def _failed(self, key: str, exc: Exception, report: IngestReport, state: Progress, work: int) -> None:
+        log.warning("skipped %s: %s", key, exc)
+        if isinstance(exc, OSError):
+            report.failed.append((key, f"Datei konnte nicht gelesen werden ({exc.strerror or exc})"))
+        else:
+            report.failed.append((key, str(exc)))
+        state.files_done += 1
+        state.bytes_done += work
+
+    def _done(
+        self, collection: str, job: _Job, chunks: int, report: IngestReport, gone: dict, state: Progress
+    ) -> None:
+        state.chunks_done += chunks
+        state.files_done += 1
+        state.bytes_done += job.stat.st_size
+        if job.renamed_from:
+            gone.pop(job.renamed_from, None)
+            self._remove(collection, job.renamed_from, report, count=False)
+            report.renamed.append(f"{job.renamed_from} → {job.key}")
+        else:
+            (report.changed if job.old else report.added).append(job.key)
+
+    def _run_sequential(
+        self,
+        collection: str,
+        jobs: Iterator[_Job],
+        report: IngestReport,
+        state: Progress,
+        gone: dict,
+        progress: ProgressCallback | None,
+    ) -> None:
+        """Read, embed and write one file after the other (the earlier pipeline)."""
+        for job in jobs:
+            state.current = job.path.name
+            if progress:
+                progress(state)
+            try:
+                n = self._index_file(collection, job.path, job.sha, job.stat, job.renamed_from, report)
+            except (LoadError, OSError) as exc:
+                self._failed(job.key, exc, report, state, job.stat.st_size)
+                continue
+            self._done(collection, job, n, report, gone, state)
+
+    def _run_overlapped(
+        self,
+        collection: str,
+        jobs: Iterator[_Job],
+        report: IngestReport,
+        state: Progress,
+        gone: dict,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        """Worker processes read the next files while this process embeds; the texts of several
+        files share batches; each file is still written on its own, vectors first, then catalog."""
+        settings, retrieval = self.settings.ingest, self.settings.retrieval
+        ahead = ParseAhead(self.sandbox, settings.parse_workers, retrieval.chunk_size, retrieval.chunk_min)
+        window: deque[_Job] = deque()  # submitted to the workers, in order
+        ready: list[_Ready] = []  # read, waiting for their embeddings
+        target = max(1, self.embed_model.embed_batch_size)
+        ahead_max = max(1, settings.prefetch_files)
+
+        def refill() -> None:
+            while len(window) < ahead_max:
+                job = next(jobs, None)
+                if job is None:
+                    return
+                if job.stat.st_size > settings.max_file_mb * 1e6:
+                    error = LoadError(
+                        f"Datei ist größer als {settings.max_file_mb:g} MB und wird nicht indexiert"
+                    )
+                    self._failed(job.key, error, report, state, job.stat.st_size)
+                    continue
+                job.ticket = ahead.submit(job.path)
+                window.append(job)
+
+        try:
+            refill()
+            while window or ready:
+                if cancel is not None and cancel.is_set():
+                    report.cancelled = True
+                    return
+                waiting = sum(len(r.todo) for r in ready)
+                # Take the next file while the batch is not full; but rather than let the embedder
+                # idle while a slow file is still being read, embed what is ready.
+                if window and waiting < target and (not ready or window[0].ticket.future.done()):
+                    job = window.popleft()
+                    refill()  # keep the workers busy
+                    state.current = job.path.name
+                    if progress:
+                        progress(state)
+                    try:
+                        ready.append(self._prepare(collection, job, ahead.result(job.ticket)))
+                    except (LoadError, OSError) as exc:
+                        self._failed(job.key, exc, report, state, job.stat.st_size)
+                    continue
+                vectors = self._embed_ready(ready, state, progress, target)
+                for item in ready:
+                    n = self._write(collection, item, vectors, report)
+                    self._done(collection, item.job, n, report, gone, state)
+                    if progress:
+                        progress(state)
+                ready = []
+        finally:
+            ahead.close()
+
+    def _embed_ready(
+        self, ready: list[_Ready], state: Progress, progress: ProgressCallback | None, target: int
+    ) -> dict[str, list[float]]:
+        """Embed what the ready files need, in slices, so that progress (and the time remaining)
+        moves on while a 500-page manual embeds, not only when a file is written."""
+        texts = sorted({t for r in ready for t in r.todo}, key=len)
+        size = sum(r.job.stat.st_size for r in ready)
+        base = state.bytes_done
+        vectors: dict[str, list[float]] = {}
+        step = target * 4
+        for start in range(0, len(texts), step):
+            vectors |= self.embed_texts(texts[start : start + step])
+            if progress and start + step < len(texts):
+                state.bytes_done = base + int(size * (start + step) / len(texts))
+                progress(state)
+        state.bytes_done = base  # each file's bytes count in full when it is written
+        return vectors
+
+    def embed_texts(self, texts: list[str]) -> dict[str, list[float]]:
+        """Passage vectors of texts (chunks and sentence units alike), by text. Every embedding of
+        the overlapped pipeline goes through here: similar lengths are batched together, which
+        spares padding in backends that pad a batch to its longest text."""
+        unique = sorted(set(texts), key=len)
+        if not unique:
+            return {}
+        return dict(zip(unique, self.embed_model.get_text_embedding_batch(unique), strict=True))
+
+    def _prepare(self, collection: str, job: _Job, parsed: ParsedFile) -> _Ready:
+        if not parsed.chunks:
+            raise LoadError("Datei enthält keinen verwertbaren Text")
+        texts = [embed_text(c) for c in parsed.chunks]
+        paths = [job.key, job.renamed_from]
+        reusable = self._reusable_embeddings(collection, paths)
+        old_ids = [cid for p in paths if p for cid in self.store.catalog.chunk_ids(collection, p)]
+        known = {t: v for rows in self.store.catalog.sentences(old_ids).values() for t, v in rows}
+        todo = [t for t in texts if t not in reusable]
+        todo += [u for units in parsed.units for u in units if u not in known]
+        return _Ready(job, parsed, texts, reusable, known, list(dict.fromkeys(todo)))
+
+    def _write(
+        self, collection: str, item: _Ready, vectors: dict[str, list[float]], report: IngestReport
+    ) -> int:
+        job, chunks = item.job, item.parsed.chunks
+        embeddings = [item.reusable[t] if t in item.reusable else vectors[t] for t in item.texts]
+        report.chunks_reused += sum(t in item.reusable for t in item.texts)
+        sentences = [
+            [(u, item.known[u] if u in item.known else _f16(vectors[u])) for u in units]
+            for units in item.parsed.units
+        ]
+        self.store.add_chunks(collection, chunks, embeddings)
+        record = FileRecord(
+            path=job.key,
+            sha256=job.sha,
+            size=job.stat.st_size,
+            mtime=job.stat.st_mtime,
+            title=item.parsed.title,
+            chunks=len(chunks),
+            indexed_at=time.time(),
+        )
+        catalog = self.store.catalog
+        superseded = catalog.replace_file(collection, record, chunks, item.parsed.tokens, sentences)
+        self.store.delete_chunks(collection, superseded)
+        report.chunks_added += len(chunks)
+        report.chunks_removed += len(superseded)
+        return len(chunks)
 
     def _remove(self, collection: str, path: str, report: IngestReport, count: bool = True) -> None:
         ids = self.store.catalog.remove_file(collection, path)

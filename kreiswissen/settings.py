@@ -124,6 +124,18 @@ class IngestSettings(BaseModel):
     max_cpu_s: float = Field(
         300, description="CPU-time limit of the worker per file (skipped, reported); 0 = no limit"
     )
+    pipeline: Literal["overlapped", "sequential"] = Field(
+        "overlapped",
+        description="overlapped: worker processes read and chunk the next files while the current ones "
+        "embed, and texts of several files share embedding batches; sequential: one file after the "
+        "other (the earlier pipeline, kept for comparison in `kreiswissen bench ingest`)",
+    )
+    parse_workers: int = Field(
+        1, description="Worker processes that read files ahead of embedding (overlapped); 1 on 2 cores"
+    )
+    prefetch_files: int = Field(
+        4, description="At most this many files are read ahead of embedding (bounds memory)"
+    )
 
 
 class RetrievalSettings(BaseModel):

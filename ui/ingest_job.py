@@ -34,15 +34,18 @@ class JobState:
     message: str = ""  # German summary or error
     failed: list[tuple[str, str]] = field(default_factory=list)
     progress: Progress | None = None  # the service's last report: rates and time remaining
+    eta_then: float | None = None  # time remaining as estimated at the last report ...
+    updated: float = 0.0  # ... at this time
 
     @property
     def running(self) -> bool:
         return self.status == "running"
 
     def eta_seconds(self) -> float | None:
-        if not self.running or self.progress is None:
+        """Counts down between the service's reports, instead of growing while a big file embeds."""
+        if not self.running or self.eta_then is None:
             return None
-        return self.progress.eta_seconds()
+        return max(0.0, self.eta_then - (time.time() - self.updated))
 
 
 class IngestJob:
@@ -97,6 +100,8 @@ class IngestJob:
             s.files_total, s.files_done = progress.files_total, progress.files_done
             s.chunks_done, s.current = progress.chunks_done, progress.current
             s.progress = replace(progress)
+            s.updated = time.time()
+            s.eta_then = progress.eta_seconds(s.updated)
 
     def _run(self, collection: str, folders: list[Path], full: bool, cancel: threading.Event) -> None:
         report: IngestReport | None = None
