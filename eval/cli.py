@@ -43,6 +43,12 @@ def eval_command(
         list[str] | None, typer.Option("--set", help="Einstellung, z. B. retrieval.top_k=8")
     ] = None,
     title: Annotated[str, typer.Option(help="Titel des Berichts")] = "Kreiswissen – Evaluation",
+    as_user: Annotated[
+        str | None, typer.Option("--as-user", help="Als dieses lokale Konto (nur dessen Sammlungen)")
+    ] = None,
+    as_group: Annotated[
+        list[str] | None, typer.Option("--as-group", help="Als Mitglied dieser Gruppe (mehrfach)")
+    ] = None,
     ablation: Annotated[
         bool,
         typer.Option("--ablation", help="Suche je Konfiguration vergleichen (dense, bm25, hybrid, +rerank)"),
@@ -55,9 +61,23 @@ def eval_command(
     settings = apply_overrides(get_settings(), overrides or [])
     rows_in = load_questions(questions)
     started = time.time()
+    from rag.accounts import cli_user
+
+    user = cli_user(settings, as_user, as_group)  # accounts of this installation, not of the eval index
     with console.status("Indexiere Korpus (nur neue oder geänderte Dateien) …"):
         settings, ingest = prepare_index(settings, corpus, index)
     console.print(f"Index: {ingest.summary_de()}")
+    allowed = None
+    if user is not None:
+        from rag.access import readable_collections
+        from rag.catalog import Catalog
+
+        allowed = readable_collections(Catalog(settings.index_dir / "catalog.sqlite"), user)
+        if settings.collection not in allowed:
+            console.print(
+                f"[red]Fehler:[/red] Dieser Benutzer darf die Sammlung „{settings.collection}“ nicht lesen."
+            )
+            raise typer.Exit(2)
     if ablation:
         from .ablation import COLUMNS, run_ablation
 
@@ -73,7 +93,9 @@ def eval_command(
         TextColumn("Fragen"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as bar:
         task = bar.add_task("eval", total=len(rows_in))
-        rows = run_questions(settings, rows_in, retrieval_only, on_done=lambda _: bar.advance(task))
+        rows = run_questions(
+            settings, rows_in, retrieval_only, on_done=lambda _: bar.advance(task), allowed=allowed
+        )
     metrics = compute_metrics(rows)
     base_metrics = compute_metrics(_read_jsonl(baseline)) if baseline else None
 

@@ -72,11 +72,15 @@ def run_questions(
     questions: list[dict],
     retrieval_only: bool,
     on_done: Callable[[dict], None] | None = None,
+    allowed: set[str] | None = None,
 ) -> list[dict]:
+    """`allowed`: the collections of the user the run acts as (`--as-user`); None = all."""
     service = AnswerService(settings)
     rows = []
     for q in questions:
-        retrieved = service.retrieve(q["question"], top_k=max(RETRIEVE_K, settings.retrieval.top_k))
+        retrieved = service.retrieve(
+            q["question"], top_k=max(RETRIEVE_K, settings.retrieval.top_k), allowed=allowed
+        )
         gate = assess(q["question"], retrieved, settings.retrieval)
         row: dict[str, Any] = {
             "id": q["id"],
@@ -111,7 +115,7 @@ def run_questions(
             texts = {"extract": row["extract"], "answer": "" if row["refused"] else row["extract"]}
             shown_sources = top.sources
         else:
-            answer = service.answer(q["question"])
+            answer = service.answer(q["question"], allowed=allowed)
             extract = getattr(answer, "extract", None)
             row |= {
                 "answer": answer.text,

@@ -121,6 +121,11 @@ def call_every_event(client: httpx.Client, collection: str) -> dict[int, str]:
     return outputs
 
 
+def flat(text: str) -> str:
+    """CLI output without the line breaks rich puts into long lines (and typer's box borders)."""
+    return " ".join(text.replace("│", " ").split())
+
+
 def leaked(text: str, sent: str = "") -> list[str]:
     """Secrets in a response, except what the caller sent itself (Gradio echoes refused values)."""
     return [s for s in SECRETS if s in text and s != sent]
@@ -270,3 +275,45 @@ def test_admin_folder_allow_list(tmp_path) -> None:
     assert not folder_allowed(outside, settings)
     assert not folder_allowed(allowed / "ausweg", settings)  # a link out of it does not count
     assert not folder_allowed(Path("/etc"), settings)
+
+
+def test_ask_and_eval_as_user_apply_the_groups(site, tmp_path, monkeypatch) -> None:
+    from kreiswissen.cli import app
+    from kreiswissen.settings import get_settings
+
+    settings = site["settings"]
+    monkeypatch.setenv("KREISWISSEN_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("KREISWISSEN_CHROMA__COLLECTION_PREFIX", settings.chroma.collection_prefix)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        denied = runner.invoke(app, ["ask", SECRET_QUESTION, "-c", "Personalsachen", "--as-user", "anna"])
+        assert denied.exit_code == 2 and "keinen Zugriff" in flat(denied.output), denied.output
+        assert not leaked(denied.output, sent="Personalsachen")
+        unknown = runner.invoke(app, ["ask", SECRET_QUESTION, "--as-user", "niemand"])
+        assert unknown.exit_code != 0 and "Ein lokales Konto „niemand“ gibt es nicht" in flat(unknown.output)
+        # eval as a group: its index's collection is open to everyone ('*'), so the run goes ahead
+        questions = tmp_path / "fragen.jsonl"
+        questions.write_text(
+            json.dumps({"id": "q1", "question": SECRET_QUESTION, "doc": "zulagen-geheim", "section": None,
+                        "answerable": True}) + "\n",
+            encoding="utf-8",
+        )  # fmt: skip
+        corpus = Path(settings.data_dir).parent / "personal"
+        ok = runner.invoke(
+            app,
+            ["eval", str(questions), "--corpus", str(corpus), "--retrieval-only", "--as-group", "bau",
+             "--out", str(tmp_path / "out"), "--index", str(tmp_path / "eval-index")],
+        )  # fmt: skip
+        assert ok.exit_code == 0, ok.output
+        from rag.catalog import Catalog
+
+        Catalog(tmp_path / "eval-index" / "index" / "catalog.sqlite").set_groups("eval", ["personal"])
+        closed = runner.invoke(
+            app,
+            ["eval", str(questions), "--corpus", str(corpus), "--retrieval-only", "--as-group", "bau",
+             "--out", str(tmp_path / "out"), "--index", str(tmp_path / "eval-index")],
+        )  # fmt: skip
+        assert closed.exit_code == 2 and "nicht lesen" in flat(closed.output), closed.output
+    finally:
+        get_settings.cache_clear()
