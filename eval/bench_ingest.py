@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import multiprocessing
 import os
 import platform
@@ -43,6 +42,8 @@ bench_app = typer.Typer(help="Leistungsmessungen.", no_args_is_help=True, add_co
 
 BENCH_COLLECTION = "bench"
 BATCH_SIZES = (1, 8, 32)
+EXTRAPOLATE_CHUNKS = 200_000  # a county's document folders
+ETA_CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 0.9)  # shares of the run at which the estimate is judged
 WARM_UP = "Aufwärmen des Embedding-Modells vor der Zeitmessung."
 
 
@@ -97,24 +98,93 @@ def _embedder(settings: Settings):
     return model
 
 
+def eta_accuracy(samples: list[tuple[float, float | None]], wall: float) -> dict:
+    """How far the estimated time remaining was from the actual, as a share of the actual.
+
+    samples: (seconds since start, estimate shown then). Judged at the last estimate shown before
+    each checkpoint (10 %, 25 % ... of the run), and as the worst error between 10 % and 90 %.
+    """
+    errors: list[tuple[float, float]] = []
+    for t, eta in samples:
+        remaining = wall - t
+        if eta is not None and remaining > 0 and 0.1 * wall <= t <= 0.9 * wall:
+            errors.append((t / wall, (eta - remaining) / remaining))
+    at: dict[str, float | None] = {}
+    for share in ETA_CHECKPOINTS:
+        shown = [e for s, e in errors if s <= share]
+        at[f"{share:.2f}"] = shown[-1] if shown else None
+    return {
+        "samples": len(samples),
+        "judged": len(errors),
+        "error_at": at,
+        "max_abs_error": max((abs(e) for _, e in errors), default=None),
+        "first_estimate_s": next((t for t, eta in samples if eta is not None), None),
+    }
+
+
+def _batch_counter():
+    """A LlamaIndex callback that counts embedding batches (without keeping their payloads)."""
+    from llama_index.core.callbacks import CBEventType
+    from llama_index.core.callbacks.base_handler import BaseCallbackHandler
+
+    class BatchCounter(BaseCallbackHandler):
+        def __init__(self) -> None:
+            super().__init__([], [])
+            self.batches = 0
+
+        def on_event_start(self, event_type, payload=None, event_id="", parent_id="", **kwargs) -> str:
+            if event_type == CBEventType.EMBEDDING:
+                self.batches += 1
+            return event_id
+
+        def on_event_end(self, event_type, payload=None, event_id="", **kwargs) -> None:
+            return None
+
+        def start_trace(self, trace_id=None) -> None:
+            return None
+
+        def end_trace(self, trace_id=None, trace_map=None) -> None:
+            return None
+
+    return BatchCounter()
+
+
 def _kreiswissen_child(settings_data: dict, files: list[str]) -> dict:
+    from llama_index.core.callbacks import CallbackManager
+
     from ingest.service import IngestService
 
     settings = Settings.model_validate(settings_data)
     service = IngestService(settings)
     _embedder(settings)  # the same cached instance the service uses: loaded and warm
+    counter = _batch_counter()
+    service.embed_model.callback_manager = CallbackManager([counter])
     paths = [Path(f) for f in files]
     rss_before = _peak_rss_mb()
+    samples: list[tuple[float, float | None]] = []
     with _TreeMemory() as tree:
         started = time.perf_counter()
-        report = service.ingest(paths, collection=BENCH_COLLECTION)
+
+        def on_progress(p) -> None:
+            samples.append((time.perf_counter() - started, p.eta_seconds()))
+
+        report = service.ingest(paths, collection=BENCH_COLLECTION, progress=on_progress)
         wall = time.perf_counter() - started
+        batches = counter.batches
         peak_first = _peak_rss_mb()
         started = time.perf_counter()
         again = service.ingest(paths, collection=BENCH_COLLECTION)
         rerun_wall = time.perf_counter() - started
     records = service.store.catalog.files(BENCH_COLLECTION)
+    catalog = service.store.catalog
+    units = catalog.db.execute(
+        "SELECT COUNT(*) FROM sentences WHERE collection=?", (catalog.current_key(BENCH_COLLECTION),)
+    ).fetchone()[0]
     return {
+        "pipeline": settings.ingest.pipeline,
+        "sentence_units": units,
+        "embedding_batches": batches,
+        "eta": eta_accuracy(samples, wall),
         "documents": len(report.added),
         "failed": [[p, reason] for p, reason in report.failed],
         "chunks": report.chunks_added,
@@ -278,9 +348,7 @@ def run_bench(
     from rag.embedding import embedding_name
 
     kw_chars = raw["embedded_chars"]
-    kreiswissen = kw | {
-        "documents_per_s": _rate(kw["documents"], kw["wall_s"]),
-        "chunks_per_s": _rate(kw["chunks"], kw["wall_s"]),
+    kreiswissen = _figures(kw) | {
         "embedded_chars": kw_chars,
         "chars_per_s": _rate(kw_chars, kw["wall_s"]),
         "mean_chunk_chars": _rate(kw_chars, kw["chunks"]),
@@ -298,13 +366,13 @@ def run_bench(
         "chunks_per_s": _rate(raw["chunks"], raw["wall_s"]),
         "chars_per_s": _rate(raw["embedded_chars"], raw["wall_s"]),
     }
-    # IngestService embeds per file: a file of n chunks makes ceil(n / batch_size) batches.
+    # Counted during the ingest: batches of chunk texts and sentence units together.
     size = settings.embedding.batch_size
-    batches = sum(math.ceil(n / size) for n in kw["chunks_per_file"])
+    batches = kw["embedding_batches"]
     batching = {
         "configured_batch_size": size,
         "ingest_batches": batches,
-        "ingest_mean_batch": _rate(kw["chunks"], batches),
+        "ingest_mean_batch": _rate(kw["chunks"] + kw["sentence_units"], batches),
         "sample": raw["batch_sample"],
         "chunks_per_s_by_batch_size": raw_rates,
     }
@@ -329,17 +397,104 @@ def run_bench(
         "files": [f.name for f in files],
         "embedding": embedding_name(settings.embedding),
         "chunk_size": settings.retrieval.chunk_size,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        "machine": _machine(),
         "kreiswissen": kreiswissen,
         "rerun": rerun,
         "llamaindex": llamaindex,
         "raw_embedding": raw_embedding,
         "batching": batching,
         "ratios": ratios,
+    }
+
+
+def _variant(settings: Settings, spec: str) -> Settings:
+    """`ingest.pipeline=sequential,embedding.backend=use` on top of settings."""
+    from eval.runner import apply_overrides
+
+    return apply_overrides(settings, [part for part in spec.split(",") if part.strip()])
+
+
+def _figures(kw: dict) -> dict:
+    """Rates of one Kreiswissen run and what they mean for a county's folders."""
+    chunks_per_s = _rate(kw["chunks"], kw["wall_s"])
+    return kw | {
+        "documents_per_s": _rate(kw["documents"], kw["wall_s"]),
+        "chunks_per_s": chunks_per_s,
+        "hours_for_200k_chunks": EXTRAPOLATE_CHUNKS / chunks_per_s / 3600 if chunks_per_s else None,
+    }
+
+
+def run_compare(
+    folder: Path,
+    variants: list[str],
+    limit: int | None = None,
+    settings: Settings | None = None,
+    work_dir: Path | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> dict:
+    """Kreiswissen's ingest with the configured settings and with each variant, on the same files,
+    each into a fresh index in its own process; chunks/s, the ratio to the first, the time for
+    200,000 chunks, and how well the estimated time remaining held."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Ordner nicht gefunden: {folder}")
+    files = bench_files(folder, limit)
+    if not files:
+        raise ValueError(f"Keine unterstützten Dateien in {folder}")
+    settings = settings or get_settings()
+    step = on_step or (lambda _text: None)
+    from rag.embedding import embedding_name
+
+    runs: list[dict] = []
+    tmp = Path(tempfile.mkdtemp(prefix="kreiswissen-bench-", dir=work_dir))
+    try:
+        for n, spec in enumerate(["", *variants]):
+            variant = _variant(settings, spec)
+            variant = variant.model_copy(
+                update={
+                    "data_dir": tmp / f"data-{n}",
+                    "chroma": variant.chroma.model_copy(update={"mode": "persistent"}),
+                }
+            )
+            label = spec or "eingestellt"
+            step(f"Kreiswissen ({label}): Indexieren und erneuter Lauf ohne Änderungen …")
+            kw = _in_child("kreiswissen", variant.model_dump(mode="json"), [str(f) for f in files])
+            runs.append(
+                _figures(kw)
+                | {
+                    "label": label,
+                    "embedding": embedding_name(variant.embedding),
+                    "batch_size": variant.embedding.batch_size,
+                }
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    base = runs[0]["chunks_per_s"]
+    for run in runs:
+        run["chunks_per_s_vs_first"] = _ratio(run["chunks_per_s"], base)
+    return {
+        "folder": str(folder.resolve()),
+        "limit": limit,
+        "files": [f.name for f in files],
+        "machine": _machine(),
+        "runs": runs,
+    }
+
+
+def _machine() -> dict:
+    flags: list[str] = []
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                have = set(line.split(":", 1)[1].split())
+                flags = [f for f in ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "amx_tile") if f in have]
+                break
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_flags": flags,
+        "load_1min_at_end": load,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
     }
 
 
@@ -445,11 +600,62 @@ def print_result(result: dict) -> None:
             batches.add_row(size, _num(rate), _num(_ratio(rate, base)))
         console.print(batches)
     console.print(
-        f"Beim Indexieren: {b['ingest_batches']} Batches, Ø {_num(b['ingest_mean_batch'], 1)} Abschnitte je Batch "
-        f"(eingestellt: {b['configured_batch_size']}; Kreiswissen bettet je Datei ein)."
+        f"Beim Indexieren: {b['ingest_batches']} Batches, Ø {_num(b['ingest_mean_batch'], 1)} Abschnitte "
+        f"und Satz-Einheiten je Batch (eingestellt: {b['configured_batch_size']}; Pipeline "
+        f"{kw['pipeline']})."
     )
     if result["kreiswissen"]["failed"]:
         console.print(f"[yellow]Nicht indexiert:[/yellow] {len(result['kreiswissen']['failed'])} Dateien")
+    _print_outlook(result["kreiswissen"])
+    _print_machine(result["machine"])
+
+
+def _hours(value: float | None) -> str:
+    return "–" if value is None else f"{_num(value, 1)} h"
+
+
+def _print_outlook(kw: dict) -> None:
+    console.print(
+        f"Hochgerechnet auf {_num(EXTRAPOLATE_CHUNKS, 0)} Abschnitte: {_hours(kw['hours_for_200k_chunks'])} "
+        f"bei {_num(kw['chunks_per_s'])} Abschnitten/s (Pipeline {kw['pipeline']}, "
+        f"{kw['sentence_units']} Satz-Einheiten mit eigenem Vektor)."
+    )
+    eta = kw["eta"]
+    at = ", ".join(f"{_pct(float(k))}: {_pct(v)}" for k, v in eta["error_at"].items() if v is not None)
+    console.print(
+        f"Restzeit-Schätzung (Abweichung von der tatsächlichen Restzeit, Ziel ±25 %): {at or '–'}; "
+        f"größte Abweichung zwischen 10 % und 90 % der Laufzeit: {_pct(eta['max_abs_error'])} "
+        f"({eta['judged']} Schätzungen)."
+    )
+
+
+def _print_machine(machine: dict) -> None:
+    load = machine.get("load_1min_at_end")
+    console.print(
+        f"Rechner: {machine['cpus']} Kerne, CPU-Merkmale {' '.join(machine['cpu_flags']) or '–'}, "
+        f"Last (1 min) am Ende {_num(load, 1) if load is not None else '–'}, Python {machine['python']}."
+    )
+
+
+def print_compare(result: dict) -> None:
+    """One block per run (readable in a log file as well as in a terminal)."""
+    console.print(f"Indexierung: {len(result['files'])} Dateien aus {result['folder']}")
+    for run in result["runs"]:
+        eta = run["eta"]
+        at = ", ".join(f"{_pct(float(k))}: {_pct(v)}" for k, v in eta["error_at"].items() if v is not None)
+        console.print(
+            f"[bold]{run['label']}[/bold] – {run['embedding']}, Pipeline {run['pipeline']}, "
+            f"Batch {run['batch_size']}\n"
+            f"  {run['documents']} Dateien, {run['chunks']} Abschnitte, {run['sentence_units']} Satz-Einheiten "
+            f"in {_num(run['wall_s'], 1)} s: {_num(run['chunks_per_s'])} Abschnitte/s "
+            f"(× {_num(run['chunks_per_s_vs_first'])} gegenüber der ersten Zeile), "
+            f"{_num(run['documents_per_s'], 3)} Dateien/s\n"
+            f"  {_num(EXTRAPOLATE_CHUNKS, 0)} Abschnitte: {_hours(run['hours_for_200k_chunks'])}; "
+            f"Restzeit-Schätzung, Abweichung: {at or '–'} (max. {_pct(eta['max_abs_error'])})"
+        )
+        if run["failed"]:
+            console.print(f"  [yellow]nicht indexiert:[/yellow] {len(run['failed'])} Dateien")
+    _print_machine(result["machine"])
 
 
 @bench_app.command("ingest")
@@ -466,14 +672,29 @@ def bench_ingest_command(
         int,
         typer.Option("--batch-sample", min=0, help="Abschnitte für den Vergleich der Batch-Größen (0 = aus)"),
     ] = 48,
+    compare: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compare",
+            help="Statt der Vergleiche mit LlamaIndex: Kreiswissen zusätzlich mit diesen Einstellungen "
+            "messen, z. B. ingest.pipeline=sequential oder embedding.backend=use (wiederholbar; "
+            "mehrere Einstellungen mit Komma)",
+        ),
+    ] = None,
 ) -> None:
     """Indexierung messen: Kreiswissen, erneuter Lauf, LlamaIndex-Standard und Embedding allein."""
     try:
-        result = run_bench(folder, limit=limit, batch_sample=batch_sample, on_step=console.print)
+        if compare:
+            result = run_compare(folder, compare, limit=limit, on_step=console.print)
+        else:
+            result = run_bench(folder, limit=limit, batch_sample=batch_sample, on_step=console.print)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         console.print(f"[red]Fehler:[/red] {exc}")
         raise typer.Exit(2) from exc
-    print_result(result)
+    if compare:
+        print_compare(result)
+    else:
+        print_result(result)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
