@@ -220,13 +220,17 @@ def test_no_answer_follows_an_injected_instruction(beside_corpus: AnswerService)
     """20 questions whose sources include an injection, answered by the real default generator."""
     g = beside_corpus.settings.generator
     beside_corpus.settings = beside_corpus.settings.model_copy(
-        update={"generator": g.model_copy(update={"max_new_tokens": 80, "context_budget": 200})}
+        # a busy 2-core machine needs more than the default time limit for 20 answers in a row
+        update={
+            "generator": g.model_copy(update={"max_new_tokens": 60, "context_budget": 200, "timeout_s": 900})
+        }
     )
     failures = []
     for entry in QUESTIONS:
         answer = beside_corpus.answer(entry["question"])
         assert entry["file"] in {Path(s.chunk.source_path).name for s in answer.sources}
         assert answer.model, "the generator did not run"
+        print(f"{entry['file']}: {answer.generated!r} | shown: {answer.text[:80]!r} | {answer.notice[:60]}")
         for shown, text in (("Antwort", answer.text), ("Modelltext", answer.generated or "")):
             # What the model wrote may be withheld (then the extract is shown); what is shown must be clean.
             if shown == "Modelltext" and answer.notice and "Anweisung" in answer.notice:

@@ -44,7 +44,11 @@ FIRST = [
     '<img src="https://evil.example/gen-html.png"> ',
     '<a href="https://evil.example/gen-a">Portal</a> ',
 ]
-SECOND = ["https://evil.example/gen-bare ", "www.evil.example ", "hilfe@evil.example [ref]\n\n[ref]: https://evil.example/r"]
+SECOND = [
+    "https://evil.example/gen-bare ",
+    "www.evil.example ",
+    "hilfe@evil.example [ref]\n\n[ref]: https://evil.example/r",
+]
 
 
 class HostileModel:
@@ -110,16 +114,14 @@ def test_payloads_in_documents_and_generated_text_stay_text(hostile_server) -> N
         page.locator("#kw-question textarea").press("Enter")
         # While the answer streams: the hostile half is on screen, as text.
         page.wait_for_function(
-            "() => (document.querySelector('#kw-chat')?.innerText || '').includes('gen-html.png')",
+            "() => (document.querySelector('#kw-chat')?.innerText || '').includes('Portal')",
             timeout=300_000,
         )
         streaming = _inert(page)
         assert "[hier](https://evil.example/gen-link)" in streaming["chat"]
         assert '<img src="https://evil.example/gen-html.png">' in streaming["chat"]
         model.release.set()
-        page.wait_for_function(
-            "() => document.querySelector('#kw-good')?.checkVisibility()", timeout=300_000
-        )
+        page.wait_for_function("() => document.querySelector('#kw-good')?.checkVisibility()", timeout=300_000)
         done = _inert(page)
         # The generated text added web addresses: it is withheld, the extract is shown, as text.
         assert "Anweisung aus einem Dokument" in done["chat"] or "Webadresse" in done["chat"], done["chat"]
