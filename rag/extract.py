@@ -24,11 +24,13 @@ from kreiswissen.schema import Evidence, Extract, Source
 from .german_text import analyze
 from .sentence_units import split_units
 
-# Weights of the unit score; chosen on the project's own set, checked on the dev set (README).
-W_DENSE, W_LEXICAL, W_CUE, W_RANK = 0.5, 0.3, 0.12, 0.08
-MAX_EXTRACT_UNITS = 3
+# Weights of the unit score and the selection bars: chosen on the project's own set by a small grid
+# (eval/corpus_eval.jsonl, key facts of the extract), checked on the dev set (README, "Figures").
+W_DENSE, W_LEXICAL, W_CUE, W_RANK = 0.5, 0.3, 0.1, 0.25
+MAX_EXTRACT_UNITS = 4  # sentences, list items or table rows
 MAX_EXTRACT_CHARS = 700
-SECOND_UNIT_SHARE = 0.8  # a further unit joins the extract when it scores this share of the best
+SECOND_UNIT_SHARE = 0.95  # a unit of another chunk joins the extract when it scores this share of the best
+SAME_CHUNK_SHARE = 0.5  # … a unit of the best unit's own chunk already at this share
 
 _AMOUNT = re.compile(r"\d[\d.\s]*(?:,\d+)?\s*(?:€|euro|eur\b|cent|prozent|%|v\.\s*h\.)", re.I)
 _DURATION = re.compile(
@@ -37,14 +39,18 @@ _DURATION = re.compile(
     re.I,
 )
 _DATE = re.compile(r"\b\d{1,2}\.\s*(?:\d{1,2}\.\d{2,4}|januar|februar|märz|april|mai|juni|juli|august"
-                   r"|september|oktober|november|dezember)|\b\d{1,2}(?::\d{2})\s*uhr", re.I)  # fmt: skip
+                   r"|september|oktober|november|dezember)", re.I)  # fmt: skip
 _LIST = re.compile(r"^(?:[•▪◦·\-–*]\s|\d{1,2}[.)]\s|[a-z]{1,2}\)\s)|.+ \| ")
-_ASKS_AMOUNT = re.compile(r"\b(?:wie hoch|wie viel|was kostet|kosten|gebühr|betrag|höhe|entgelt|satz)", re.I)
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*uhr\b|\b\d{1,2}:\d{2}\b", re.I)
+_ASKS_AMOUNT = re.compile(
+    r"\b(?:wie hoch|wie viel|was kostet|kostet|kosten|teuer|gebühr|betrag|höhe|entgelt|satz|geld)", re.I
+)
 _ASKS_DURATION = re.compile(
-    r"\b(?:wie lange|wie lang|bis wann|wann|frist|dauer|innerhalb|wie viele (?:tage|wochen|monate|jahre)"
-    r"|gültig|aufbewahr)",
+    r"\b(?:wie lange|wie lang|wie schnell|wie viel zeit|dauer|innerhalb|wie viele (?:tage|wochen|monate|jahre)"
+    r"|gültig|aufbewahr|im voraus)",
     re.I,
 )
+_ASKS_DEADLINE = re.compile(r"\b(?:bis wann|wann|frist|spätestens|ab wann|bis zu welchem)", re.I)
 _ASKS_LIST = re.compile(r"\b(?:welche|was (?:brauche|muss|benötige)|unterlagen|voraussetzungen)\b", re.I)
 
 
@@ -63,7 +69,9 @@ def _cue(question: str, text: str) -> float:
     if _ASKS_AMOUNT.search(question):
         wanted.append(bool(_AMOUNT.search(text)))
     if _ASKS_DURATION.search(question):
-        wanted.append(bool(_DURATION.search(text) or _DATE.search(text)))
+        wanted.append(bool(_DURATION.search(text)))
+    if _ASKS_DEADLINE.search(question):
+        wanted.append(bool(_DURATION.search(text) or _DATE.search(text) or _CLOCK.search(text)))
     if _ASKS_LIST.search(question):
         wanted.append(bool(_LIST.match(text)) or text.count(",") >= 2 or text.rstrip().endswith(":"))
     return float(any(wanted)) if wanted else 0.0
@@ -162,10 +170,14 @@ def pick_extract(ranked: list[Unit], started: float | None = None) -> Extract:
     best = ranked[0]
     picked = _with_list(by_chunk[best.source.chunk.id], best)
     size = sum(len(u.text) for u in picked)
+    # An answer usually sits in one section: further units of the best unit's chunk join at a lower
+    # bar than units of other chunks (which may belong to another case entirely).
     for u in ranked[1:]:
-        if len(picked) >= MAX_EXTRACT_UNITS or u.score < SECOND_UNIT_SHARE * best.score:
+        if len(picked) >= MAX_EXTRACT_UNITS:
             break
-        if u in picked or size + len(u.text) > MAX_EXTRACT_CHARS:
+        same = u.source.chunk.id == best.source.chunk.id
+        bar = SAME_CHUNK_SHARE if same else SECOND_UNIT_SHARE
+        if u.score < bar * best.score or u in picked or size + len(u.text) > MAX_EXTRACT_CHARS:
             continue
         picked.append(u)
         size += len(u.text)
