@@ -486,7 +486,9 @@ def _machine() -> dict:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("flags"):
                 have = set(line.split(":", 1)[1].split())
-                flags = [f for f in ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "amx_tile") if f in have]
+                flags = [
+                    f for f in ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "amx_tile") if f in have
+                ]
                 break
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {

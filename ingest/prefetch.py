@@ -132,8 +132,12 @@ class ParseAhead:
         executor.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        """Stop: files still waiting are dropped (a cancelled run)."""
+        """Stop: files still waiting are dropped (a cancelled run), without waiting for a file
+        that is still being read."""
+        busy = any(not t.future.done() for t in self._pending)
         self._pending.clear()
-        if self._executor is not None:
+        if busy:
+            self._kill()
+        elif self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
