@@ -67,7 +67,8 @@ def test_bench_compare_runs_each_variant(settings: Settings, tmp_path: Path, cap
     folder.mkdir()
     for n in range(3):
         (folder / f"{n}.md").write_text(
-            f"# Merkblatt {n}\n\n## 1 Antrag\n\nDer Antrag {n} ist schriftlich zu stellen.\n", encoding="utf-8"
+            f"# Merkblatt {n}\n\n## 1 Antrag\n\nDer Antrag {n} ist schriftlich zu stellen.\n",
+            encoding="utf-8",
         )
     fast = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"backend": "use"})})
     result = run_compare(folder, ["ingest.pipeline=sequential"], settings=fast, work_dir=tmp_path)

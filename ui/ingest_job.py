@@ -168,7 +168,9 @@ def progress_html(state: JobState) -> str:
             )
         if state.current:
             details.append(f"Aktuelle Datei: {escape(state.current)}")
-        details.append(f"Restzeit: ca. {duration_de(eta)}" if eta is not None else "Restzeit: wird ermittelt …")
+        details.append(
+            f"Restzeit: ca. {duration_de(eta)}" if eta is not None else "Restzeit: wird ermittelt …"
+        )
         extra = f"<p>{escape(state.message)}</p>" if state.message else ""
         return (
             f'<div class="kw-progress"><p><strong>Sammlung „{name}“ wird indexiert …</strong></p>'
