@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.retrievers import BaseRetriever
@@ -29,8 +30,8 @@ RRF_K = 60  # the constant of Cormack et al. (2009)
 
 
 class BM25Retriever(BaseRetriever):
-    """German BM25 over the catalog's persisted FTS5 index (rag/bm25_index.py): nothing is built in
-    memory, so a query costs the same right after an ingest as before it."""
+    """German BM25 over the catalog's persisted index (rag/bm25_index.py): the in-memory engine reads
+    only what changed since its last look, so a query right after an ingest costs about the same."""
 
     def __init__(self, catalog: Catalog, collection: str, top_k: int, decompound: bool = True) -> None:
         super().__init__()
@@ -39,23 +40,31 @@ class BM25Retriever(BaseRetriever):
         self._top_k = top_k
         self._decompound = decompound
 
-    def _match(self, query: str) -> str | None:
-        parts = compound_parts(query) if self._decompound else []
-        return bm25_index.match_expression(analyze(query), parts, self._decompound)
+    def _scored(self, query: str) -> tuple[bm25_index.SparseBM25, np.ndarray] | None:
+        terms = analyze(query) + (compound_parts(query) if self._decompound else [])
+        if not terms:
+            return None
+        catalog = self.catalog
+        engine = bm25_index.engine(catalog.db, str(catalog.path), self.collection)
+        return engine, engine.scores(terms, self._decompound)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        match = self._match(query_bundle.query_str)
-        if match is None:
+        scored = self._scored(query_bundle.query_str)
+        if scored is None or not len(scored[1]):
             return []
-        hits = bm25_index.search(self.catalog.db, self.collection, match, self._top_k)
-        return [NodeWithScore(node=TextNode(id_=cid), score=score) for cid, score in hits if score > 0]
+        engine, scores = scored
+        k = min(self._top_k, len(scores))
+        best = np.argpartition(-scores, k - 1)[:k]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [NodeWithScore(node=TextNode(id_=engine.ids[i]), score=float(scores[i])) for i in best if scores[i] > 0]
 
     def scores_for(self, query: str, ids: list[str]) -> dict[str, float]:
         """BM25 scores of given chunks (for candidates the BM25 leg itself did not rank)."""
-        match = self._match(query)
-        if match is None or not ids:
+        scored = self._scored(query)
+        if scored is None:
             return dict.fromkeys(ids, 0.0)
-        return bm25_index.scores(self.catalog.db, self.collection, match, ids)
+        engine, scores = scored
+        return {cid: float(scores[engine.by_id[cid]]) if cid in engine.by_id else 0.0 for cid in ids}
 
     def known(self, ids: list[str]) -> set[str]:
         return bm25_index.known(self.catalog.db, self.collection, ids)

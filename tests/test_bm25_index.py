@@ -1,5 +1,6 @@
-"""The persisted BM25 index (SQLite FTS5 in the catalog): real BM25 scores, incremental updates
-with the chunk rows, self-repair, and nothing written when a re-index finds nothing changed."""
+"""The persisted BM25 index (SQLite FTS5 table in the catalog) and its in-memory engine: real BM25
+scores, incremental updates with the chunk rows, self-repair, nothing written when a re-index finds
+nothing changed."""
 
 from __future__ import annotations
 
@@ -45,8 +46,7 @@ def catalog(tmp_path: Path) -> Catalog:
 def _okapi(
     docs: dict[str, list[str]], lengths: dict[str, int], query: list[str], k1: float = 1.2, b: float = 0.75
 ) -> dict[str, float]:
-    """BM25 as FTS5 computes it: IDF floored at 1e-6, document length over both columns (stems and
-    compound parts, as in Lucene when a decompounder adds the parts to the field)."""
+    """Okapi BM25 with FTS5's IDF (floored at 1e-6 instead of negative)."""
     n, avgdl = len(docs), sum(lengths.values()) / len(docs)
     scores = dict.fromkeys(docs, 0.0)
     for term in query:
@@ -64,8 +64,8 @@ def test_scores_are_okapi_bm25_for_any_chunk(catalog: Catalog) -> None:
         "SELECT c.id, f.stems, f.parts FROM chunks c JOIN chunks_fts f ON f.rowid = c.rowid"
     ).fetchall()
     docs = {cid: stems.split() for cid, stems, _ in rows}
-    lengths = {cid: len(stems.split()) + len(parts.split()) for cid, stems, parts in rows}
-    assert any(parts for _, _, parts in rows)  # "Dienstreise": the lengths differ from the stems'
+    lengths = {cid: len(stems.split()) for cid, stems, _ in rows}  # without decompounding: stems only
+    assert any(parts for _, _, parts in rows)  # "Dienstreise" has parts; they must not count here
     query = "Wie hoch ist das Tagegeld für die Unterkunft?"
     expected = _okapi(docs, lengths, analyze(query))
     leg = BM25Retriever(catalog, "k", 10, decompound=False)
@@ -83,7 +83,7 @@ def test_index_follows_the_chunk_rows(catalog: Catalog, tmp_path: Path) -> None:
         return [n.node.node_id for n in leg.retrieve(query)]
 
     assert hits("Hunde im Kreishaus") == ["/c.md#0"]
-    _put(catalog, "/c.md", ["Katzen sind willkommen."])  # changed file: old entry gone, new one found
+    _put(catalog, "/c.md", ["Katzen sind willkommen."])  # changed file (its new row re-uses the rowid)
     assert hits("Hunde im Kreishaus") == []
     assert hits("Katzen") == ["/c.md#0"]
     catalog.remove_file("k", "/b.md")  # the delete trigger removes its entries
