@@ -319,6 +319,23 @@ def test_feedback_is_stored_without_user_name(answered: dict, ui: dict) -> None:
     assert len(store.rows()) == before + 1 and store.rows()[-1]["rating"] == -1
 
 
+def test_stop_ends_the_generation_and_keeps_the_extract(page: Page) -> None:
+    page.get_by_role("textbox", name="Ihre Frage").fill("Wie hoch ist das Tagegeld bei einer Dienstreise?")
+    page.get_by_role("button", name="Fragen", exact=True).click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#kw-chat [data-testid="bot"]')]
+                 .some(e => e.innerText.includes('Fundstelle'))""",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    page.get_by_role("button", name="Stopp", exact=True).click()
+    time.sleep(2)
+    stopped = bot_messages(page)[-1]
+    time.sleep(8)  # long enough for a running generation to add text
+    assert bot_messages(page)[-1] == stopped
+    assert "Fundstelle" in stopped and "Tagegeld" in stopped
+    assert not page.locator("#kw-good").is_visible()  # no complete answer to rate
+
+
 def test_chat_with_answer_is_accessible(answered: dict) -> None:
     assert_accessible(answered["page"], "chat page (with answer)")
 
