@@ -53,6 +53,15 @@ def collections_table(service: AnswerService, readable: set[str] | None = None) 
     )
 
 
+def _user_note(settings: Settings) -> str:
+    if settings.audit.enabled and settings.audit.user_pseudonyms:
+        return (
+            "Es werden keine Benutzernamen gespeichert; das Protokoll der Antworten enthält je Person ein "
+            "Pseudonym, das sich ohne den geheimen Schlüssel nicht zurückführen lässt (gemäß Dienstvereinbarung)."
+        )
+    return "Es werden keine Benutzernamen gespeichert."
+
+
 def about_html(settings: Settings, service: AnswerService, readable: set[str] | None = None) -> str:
     """The page; `readable` limits the collections listed to those the user may read."""
     g = settings.generator
@@ -81,7 +90,7 @@ es werden bis zu {settings.retrieval.top_k} Quellen je Antwort verwendet.</dd>
 
 <h3>Datenschutz</h3>
 <p>Alles läuft lokal {where}: Fragen, Dokumente und Antworten verlassen das Netz der Kreisverwaltung nicht,
-und zur Laufzeit wird kein Modell aus dem Internet geladen. Es werden keine Benutzernamen gespeichert.
+und zur Laufzeit wird kein Modell aus dem Internet geladen. {_user_note(settings)}
 Wenn Sie eine Rückmeldung (Daumen hoch/runter, Kommentar) geben, werden Frage, Antwort, die zitierten
 Quellen und die Modelleinstellungen ohne Personenbezug gespeichert, um das System zu verbessern.
 Geben Sie in Fragen und Kommentaren keine personenbezogenen Daten von Bürgerinnen und Bürgern ein.</p>
