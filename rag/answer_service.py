@@ -240,6 +240,7 @@ class AnswerService:
         answer.cited = list(dict.fromkeys(e.source_number for e in extract.evidence))
         try:
             generator = self.generator
+            answer.model = generator.name
             passages = prompt_passages(ranked, g.context_budget, generator.count_tokens)
             messages = answer_messages(question, [source_block(src, text) for src, text in passages])
             timings["prompt_tokens"] = generator.prompt_tokens(messages)
