@@ -38,7 +38,7 @@ def split_units(text: str) -> list[str]:
         for piece in [line] if whole else [p for s in split_sentences(line) for p in _cut(s)]:
             piece = f"{pending} {piece}" if pending else piece
             pending = ""
-            if len(piece) < _MIN_UNIT:
+            if len(piece) < _MIN_UNIT and not whole:
                 # "(1)" or "Anlage 3:" leads into what follows; "werden." ends what came before.
                 if units and not piece.startswith("(") and not piece.endswith(":"):
                     units[-1] = f"{units[-1]} {piece}"
