@@ -147,7 +147,7 @@ class SparseBM25:
         self._base: _Postings | None = None
         self._delta_docs: list[int] = []
         self._delta: _Postings | None = None
-        self._terms: list[tuple[list[int], list[int]]] = []  # per doc: term ids of stems, of parts
+        self._terms: list[tuple[np.ndarray, np.ndarray]] = []  # per doc: term ids of stems, of parts
 
     def sync(self, db: sqlite3.Connection) -> None:
         with self._lock:
@@ -213,9 +213,9 @@ class SparseBM25:
             self._delta_docs += range(first, n)
             self._delta = _Postings.build(self._terms, self._delta_docs)
 
-    def _ids_of(self, tokens: str) -> list[int]:
+    def _ids_of(self, tokens: str) -> np.ndarray:
         vocab = self.vocab
-        return [vocab.setdefault(t, len(vocab)) for t in tokens.split()]
+        return np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens.split()), dtype=np.int32)
 
     def scores(self, terms: list[str], decompound: bool) -> np.ndarray:
         """BM25 score of every document (0 for deleted ones)."""
@@ -256,23 +256,26 @@ class _Postings:
         self.start, self.docs, self.tf = start, docs, tf
 
     @classmethod
-    def build(cls, terms: list[tuple[list[int], list[int]]], docs: Iterable[int]) -> _Postings:
-        term_ids, doc_ids, column = [], [], []
-        for d in docs:
-            stems, parts = terms[d]
-            term_ids += stems
-            term_ids += parts
-            doc_ids += [d] * (len(stems) + len(parts))
-            column += [0] * len(stems) + [1] * len(parts)
-        t = np.asarray(term_ids, dtype=np.int64)
-        keys = (t << 32) | np.asarray(doc_ids, dtype=np.int64)
-        uniq, inverse = np.unique(keys, return_inverse=True)
-        tf = np.zeros((2, len(uniq)), dtype=np.float32)
-        np.add.at(tf, (np.asarray(column, dtype=np.int64), inverse), 1.0)
-        uterms = (uniq >> 32).astype(np.int64)
+    def build(cls, terms: list[tuple[np.ndarray, np.ndarray]], docs: Iterable[int]) -> _Postings:
+        doc_ids = np.fromiter(docs, dtype=np.int64)
+        stems = [terms[d][0] for d in doc_ids]
+        parts = [terms[d][1] for d in doc_ids]
+        n_stems = np.fromiter(map(len, stems), dtype=np.int64, count=len(doc_ids))
+        n_parts = np.fromiter(map(len, parts), dtype=np.int64, count=len(doc_ids))
+        t = np.concatenate([*stems, *parts, np.zeros(0, dtype=np.int32)]).astype(np.int64)
+        d = np.concatenate([np.repeat(doc_ids, n_stems), np.repeat(doc_ids, n_parts)])
+        in_parts = np.arange(len(t)) >= n_stems.sum()
+        uniq, inverse = np.unique((t << 32) | d, return_inverse=True)
+        tf = np.stack(
+            [
+                np.bincount(inverse[~in_parts], minlength=len(uniq)),
+                np.bincount(inverse[in_parts], minlength=len(uniq)),
+            ]
+        ).astype(np.float32)
+        uterms = uniq >> 32
         size = int(uterms.max()) + 2 if len(uterms) else 1
         start = np.searchsorted(uterms, np.arange(size))
-        return cls(start, (uniq & 0xFFFFFFFF).astype(np.int64), tf)
+        return cls(start, uniq & 0xFFFFFFFF, tf)
 
     def term(self, t: int, decompound: bool) -> tuple[np.ndarray, np.ndarray]:
         if t + 1 >= len(self.start):
