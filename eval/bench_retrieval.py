@@ -211,7 +211,9 @@ def run_bench(
             COLLECTION,
         )
         asked = _questions(queries)
-        retriever.retrieve(asked[0])  # opens Chroma's HNSW index: not part of a question's time
+        started = time.perf_counter()
+        retriever.retrieve(asked[0])  # loads the BM25 engine and Chroma's HNSW index, once per process
+        first_query_s = time.perf_counter() - started
         hybrid_ms, bm25_ms = [], []
         for question in asked:
             hybrid_ms.append(retriever.retrieve(question).seconds * 1000)
@@ -248,6 +250,7 @@ def run_bench(
                 "bm25_index_unchanged": fts_unchanged,
             },
             "rank_bm25_rebuild_s": rank_bm25_rebuild_s,
+            "first_query_s": first_query_s,
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load": os.getloadavg()},
         }
     finally:
@@ -266,6 +269,7 @@ def print_result(r: dict) -> None:
             "Spitzen-RSS",
             f"{r['peak_rss_mb']:.0f} MB (Prozess), {r['peak_tree_rss_mb'] or 0:.0f} MB (mit Worker)",
         ),
+        ("Erste Suche im Prozess", f"{r['first_query_s']:.1f} s (BM25-Engine und HNSW laden)"),
         ("Suche hybrid p50 / p95", f"{r['hybrid_ms']['p50']:.0f} / {r['hybrid_ms']['p95']:.0f} ms"),
         ("Suche nur BM25 p50 / p95", f"{r['bm25_ms']['p50']:.0f} / {r['bm25_ms']['p95']:.0f} ms"),
         (
