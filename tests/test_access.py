@@ -317,3 +317,14 @@ def test_ask_and_eval_as_user_apply_the_groups(site, tmp_path, monkeypatch) -> N
         assert closed.exit_code == 2 and "nicht lesen" in flat(closed.output), closed.output
     finally:
         get_settings.cache_clear()
+
+
+def test_anonymous_use_only_on_loopback_unless_configured() -> None:
+    from kreiswissen.settings import Settings, UISettings
+    from rag.access import anonymous_allowed
+
+    assert anonymous_allowed(Settings(ui=UISettings(host="127.0.0.1")))  # `make run`
+    assert not anonymous_allowed(Settings(ui=UISettings(host="0.0.0.0")))
+    assert not anonymous_allowed(Settings(ui=UISettings(host="10.0.5.20")))
+    assert anonymous_allowed(Settings(ui=UISettings(host="0.0.0.0"), access=AccessSettings(anonymous=True)))
+    assert not anonymous_allowed(Settings(access=AccessSettings(anonymous=False)))

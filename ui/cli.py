@@ -23,6 +23,9 @@ def serve_command(
     from .server import create_server
 
     settings = get_settings()
+    # The address decides whether anonymous use is allowed by default (only on loopback).
+    ui = settings.ui.model_copy(update={"host": host or settings.ui.host, "port": port or settings.ui.port})
+    settings = settings.model_copy(update={"ui": ui})
     service = AnswerService(settings)
     # Load the model and evaluate the fixed prompt while the page is already served: the first
     # question does not pay for it, and the extract works from the first second on.
