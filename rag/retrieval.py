@@ -113,6 +113,16 @@ class HybridRetriever:
             return self._bm25
 
     def retrieve(self, query: str, top_k: int | None = None) -> Retrieved:
+        try:
+            return self._retrieve(query, top_k)
+        except Exception:
+            # A full rebuild switched to a new generation and removed the one this query was
+            # reading: ask again, now of the new one (any other error is raised as it is).
+            if self.store.catalog.current_key(self.collection) == self.key:
+                raise
+            return self._retrieve(query, top_k)
+
+    def _retrieve(self, query: str, top_k: int | None) -> Retrieved:
         started = time.perf_counter()
         r = self.settings.retrieval
         top_k = top_k or r.top_k
