@@ -59,6 +59,11 @@ def load_jsonl(path: Path) -> list[dict]:
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
     settings = Settings(data_dir=data_dir, models_dir=ROOT / "models", **overrides)
+    if "generator" not in overrides:
+        # Tests check behaviour, not speed: a busy machine must not turn an answer into a time-out.
+        settings = settings.model_copy(
+            update={"generator": settings.generator.model_copy(update={"timeout_s": 900})}
+        )
     if settings.chroma.mode == "http":
         # Tests share one Chroma server: each data dir gets its own collections.
         prefix = "t" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:10]
