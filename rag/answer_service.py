@@ -248,7 +248,7 @@ class AnswerService:
             for position in self.queue.wait_turn():
                 yield Event("queued", position=position)
             try:
-                text = yield from self._generate(generator, messages, max_new, started, timings)
+                text = yield from self._generate(generator, messages, max_new, started, timings, answer)
             finally:
                 self.queue.release()
         except GenerationTimeout:
@@ -282,9 +282,16 @@ class AnswerService:
         yield Event("answer", answer=answer)
 
     def _generate(
-        self, generator: Generator, messages: list, max_new: int, started: float, timings: dict[str, float]
+        self,
+        generator: Generator,
+        messages: list,
+        max_new: int,
+        started: float,
+        timings: dict[str, float],
+        answer: Answer,
     ) -> Generator_[Event, None, str]:
-        """Stream tokens as events; stop at the time limit. Returns the generated text."""
+        """Stream tokens as events; stop at the time limit. Returns the generated text (also kept in
+        `answer.generated`, so a stopped generation can still be inspected in the eval)."""
         limit = self.settings.generator.timeout_s
         text = ""
         gen_started = time.perf_counter()
@@ -294,6 +301,7 @@ class AnswerService:
                 if not text and token.strip():
                     timings["first_token"] = time.perf_counter() - started
                 text += token
+                answer.generated = text
                 yield Event("token", token=token)
                 if time.perf_counter() - gen_started > limit:
                     raise GenerationTimeout
