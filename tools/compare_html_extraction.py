@@ -81,7 +81,11 @@ def measure(html: str, loader, folder: Path, gold: BeautifulSoup) -> tuple[float
     except Exception:
         return 0.0, 0.0, 0.0
     text = words(
-        doc.title + " " + " ".join(b.text for b in doc.blocks) + " " + " ".join(h for b in doc.blocks for h in b.headings)
+        doc.title
+        + " "
+        + " ".join(b.text for b in doc.blocks)
+        + " "
+        + " ".join(h for b in doc.blocks for h in b.headings)
     )
     main = gold.find("main") or gold.body
     content = words(main.get_text(" "))
