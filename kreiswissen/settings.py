@@ -150,7 +150,7 @@ class RetrievalSettings(BaseModel):
     )
     rerank_dense_weight: float = Field(0.7, description="Share of the dense score in the second stage")
     rerank_sentence_weight: float = Field(
-        0.5,
+        0.3,
         description="Part of the dense share that goes to a chunk's best-matching sentence unit "
         "(sentence-level evidence); 0 = whole-chunk vectors only",
     )
