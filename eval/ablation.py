@@ -20,13 +20,13 @@ CONFIGS: dict[str, dict] = {
     "hybrid+rerank": {
         "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.0, **_OLD,
     },
-    "+sentences": {"mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.5, **_OLD},
+    "+sentences": {"mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3, **_OLD},
     "+decompound": {
-        "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.5,
+        "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3,
         "decompound": True, "legal_parser": "regex",
     },
     "+legal parser": {
-        "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.5,
+        "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3,
         "decompound": True, "legal_parser": "bundesrecht",
     },
 }  # fmt: skip
