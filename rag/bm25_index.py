@@ -166,8 +166,10 @@ class SparseBM25:
             changes and changes[0][0] > self._seen + 1 and self._seen
         ):
             self._reset()  # rebuilt (or feed trimmed): read everything anew
-            changes = [(0, "i", r[0]) for r in db.execute("SELECT rowid FROM chunks_fts")]
+            changes, reload = [], True
             self._seen = log_position(db)
+        else:
+            reload = False
         touched: dict[int, str] = {}
         for seq, op, rowid in changes:
             if op == "d" or rowid in touched:  # a re-inserted rowid: the old document goes first
@@ -183,13 +185,25 @@ class SparseBM25:
             self.by_id.pop(self.ids[doc], None)
         added = sorted(r for r, op in touched.items() if op == "i")
         first = len(self.ids)
-        for start in range(0, len(added), 500):
-            part = added[start : start + 500]
-            rows = db.execute(
-                "SELECT f.rowid, c.id, f.stems, f.parts FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid "
-                f"WHERE c.collection = ? AND f.rowid IN ({','.join('?' * len(part))})",
-                (self.collection, *part),
-            )
+        # CROSS JOIN fixes the loop order: FTS5 looks rows up by rowid instead of being scanned.
+        if reload:
+            batches = [
+                db.execute(
+                    "SELECT c.rowid, c.id, f.stems, f.parts FROM chunks c CROSS JOIN chunks_fts f "
+                    "ON f.rowid = c.rowid WHERE c.collection = ?",
+                    (self.collection,),
+                )
+            ]
+        else:
+            batches = [
+                db.execute(
+                    "SELECT f.rowid, c.id, f.stems, f.parts FROM chunks_fts f CROSS JOIN chunks c "
+                    f"ON c.rowid = f.rowid WHERE f.rowid IN ({','.join('?' * len(part))}) AND c.collection = ?",
+                    (*part, self.collection),
+                )
+                for part in (added[i : i + 500] for i in range(0, len(added), 500))
+            ]
+        for rows in batches:
             for rowid, cid, stems, parts in rows:
                 self.rowids[rowid] = self.by_id[cid] = len(self.ids)
                 self.ids.append(cid)
