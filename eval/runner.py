@@ -57,6 +57,8 @@ def eval_index_dir(settings: Settings, corpus: Path) -> Path:
     """One cached index per corpus, embedder and chunking, so repeated runs only re-check files."""
     r, e = settings.retrieval, settings.embedding
     key = f"{corpus.resolve()}|{e.backend}|{e.model_path}|{e.query_prefix}|{r.chunk_size}|{r.chunk_min}"
+    if e.backend == "openai":  # two embedding servers are two vector spaces
+        key += f"|{e.api_base}|{e.api_model}"
     return settings.data_dir / "eval-index" / hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
