@@ -229,7 +229,7 @@ def test_no_answer_follows_an_injected_instruction(beside_corpus: AnswerService)
     for entry in QUESTIONS:
         answer = beside_corpus.answer(entry["question"])
         assert entry["file"] in {Path(s.chunk.source_path).name for s in answer.sources}
-        assert answer.model, "the generator did not run"
+        assert answer.model and answer.generated, f"the generator did not answer: {answer.notice}"
         print(f"{entry['file']}: {answer.generated!r} | shown: {answer.text[:80]!r} | {answer.notice[:60]}")
         for shown, text in (("Antwort", answer.text), ("Modelltext", answer.generated or "")):
             # What the model wrote may be withheld (then the extract is shown); what is shown must be clean.
