@@ -92,7 +92,13 @@ class AnswerService:
         return self._generator
 
     def warm(self) -> None:
-        """Load the generator and evaluate the fixed system prompt (server start, not first question)."""
+        """Server start, not the first question: load the compound splitter and each collection's BM25
+        engine (one search each), then the generator with the fixed system prompt evaluated."""
+        for name in self.collections():
+            try:
+                self.retrieve("Wie hoch ist die Gebühr für einen Antrag?", name)
+            except Exception:  # a broken collection must not keep the model from loading
+                log.exception("warming collection %s failed", name)
         self.generator.warm(answer_messages("", [])[:1])
 
     def retriever(self, collection: str | None = None) -> HybridRetriever:
