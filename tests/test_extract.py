@@ -35,7 +35,7 @@ def test_extract_quotes_retrieved_sources_and_holds_the_key_facts(answer_service
     misses = []
     for q in questions:
         retrieved = answer_service.retrieve(q["question"])
-        extract, _ = answer_service.extract(q["question"], retrieved)
+        extract = answer_service.extract(q["question"], retrieved)
         assert extract.evidence, q["question"]
         chunks = {s.number: s.chunk.text for s in retrieved.sources}
         for e in extract.evidence:
