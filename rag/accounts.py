@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +16,7 @@ import typer
 
 from kreiswissen.passwords import HASH_ITERATIONS, hash_password, verify_nothing, verify_password
 from kreiswissen.settings import Settings, get_settings
+from kreiswissen.sqlite_db import SQLiteDB
 
 from .access import EVERYONE, User
 
@@ -36,11 +36,9 @@ MIN_PASSWORD = 12
 
 class AccountStore:
     def __init__(self, path: Path, iterations: int = HASH_ITERATIONS) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.iterations = iterations
-        self._local = threading.local()
-        self._migrate()
+        self._sqlite = SQLiteDB(path, MIGRATIONS)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> AccountStore:
@@ -48,29 +46,7 @@ class AccountStore:
 
     @property
     def db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            self._local.conn = conn
-        return conn
-
-    def _migrate(self) -> None:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at REAL)")
-            done = {row[0] for row in db.execute("SELECT id FROM _migrations")}
-            for number, sql in enumerate(MIGRATIONS, start=1):
-                if number not in done:
-                    for statement in filter(str.strip, sql.split(";")):
-                        db.execute(statement)
-                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (number, time.time()))
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        return self._sqlite.conn
 
     def add(self, name: str, password: str, groups: list[str]) -> None:
         """Create or replace an account."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ import typer
 
 from kreiswissen.schema import Answer, Source
 from kreiswissen.settings import Settings, get_settings
+from kreiswissen.sqlite_db import SQLiteDB
 
 MIGRATIONS: list[str] = [
     # 1: one row per rated answer
@@ -121,10 +121,8 @@ def relevant_settings(settings: Settings) -> dict:
 
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._local = threading.local()
-        self._migrate()
+        self._sqlite = SQLiteDB(path, MIGRATIONS)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> FeedbackStore:
@@ -132,30 +130,7 @@ class FeedbackStore:
 
     @property
     def db(self) -> sqlite3.Connection:
-        # One connection per thread: Gradio runs handlers in a thread pool.
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            self._local.conn = conn
-        return conn
-
-    def _migrate(self) -> None:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at REAL)")
-            done = {row[0] for row in db.execute("SELECT id FROM _migrations")}
-            for number, sql in enumerate(MIGRATIONS, start=1):
-                if number not in done:
-                    for statement in filter(str.strip, sql.split(";")):
-                        db.execute(statement)
-                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (number, time.time()))
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        return self._sqlite.conn
 
     def save(
         self, record: AnswerRecord, rating: int | None, comment: str = "", feedback_id: int | None = None
