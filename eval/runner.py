@@ -161,8 +161,7 @@ def _extract_text(
     if extract_fn is None or not retrieved.sources:
         return None
     started = time.perf_counter()
-    result = extract_fn(question, retrieved)
-    extract = result[0] if isinstance(result, tuple) else result  # (Extract, ranked units)
+    extract = extract_fn(question, retrieved)
     if timings is not None:
         timings["extract"] = time.perf_counter() - started
     return extract.text()

@@ -75,10 +75,13 @@ class Extract:
     """The instant extractive answer ("Fundstelle"): the best-matching units of the top sources."""
 
     evidence: list[Evidence]
-    seconds: float = 0.0
 
     def text(self) -> str:
         return " … ".join(e.text for e in self.evidence)
+
+    def quoted(self) -> str:
+        """Each unit in quotation marks with its source marker, one per line."""
+        return "\n".join(f"„{e.text}“ [{e.source_number}]" for e in self.evidence)
 
 
 @dataclass
@@ -102,8 +105,7 @@ class Answer:
         text (without verification, `text` is the extract itself)."""
         if self.refused or not self.verified or self.extract is None or not self.extract.evidence:
             return self.text
-        quotes = "\n".join(f"„{e.text}“ [{e.source_number}]" for e in self.extract.evidence)
-        return f"{quotes}\n\n{self.text}"
+        return f"{self.extract.quoted()}\n\n{self.text}"
 
     @property
     def cited_sources(self) -> list[Source]:

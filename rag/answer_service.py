@@ -69,11 +69,6 @@ class Event:
     position: int = 0  # "queued": answers ahead of this one
 
 
-def extract_answer(extract: Extract) -> str:
-    """The extract as answer text: each quoted unit with its source marker."""
-    return Answer("", "", [], refused=False, extract=extract, verified=True).shown_text().strip()
-
-
 class AnswerService:
     def __init__(self, settings: Settings, store: IndexStore | None = None) -> None:
         self.settings = settings
@@ -242,7 +237,7 @@ class AnswerService:
         yield Event("extract", extract=extract)
 
         g = self.settings.generator
-        answer = Answer(asked, extract_answer(extract), retrieved.sources, extract=extract, timings=timings)
+        answer = Answer(asked, extract.quoted(), retrieved.sources, extract=extract, timings=timings)
         answer.cited = list(dict.fromkeys(e.source_number for e in extract.evidence))
         try:
             generator = self.generator

@@ -13,7 +13,6 @@ the rank of its chunk.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -160,10 +159,10 @@ def _with_list(units_of_chunk: dict[int, Unit], best: Unit) -> list[Unit]:
     return picked
 
 
-def pick_extract(ranked: list[Unit], started: float | None = None) -> Extract:
+def pick_extract(ranked: list[Unit]) -> Extract:
     """The best one to three units, quoted verbatim, in reading order."""
     if not ranked:
-        return Extract(evidence=[], seconds=0.0)
+        return Extract(evidence=[])
     by_chunk: dict[str, dict[int, Unit]] = {}
     for u in ranked:
         by_chunk.setdefault(u.source.chunk.id, {})[u.idx] = u
@@ -183,7 +182,7 @@ def pick_extract(ranked: list[Unit], started: float | None = None) -> Extract:
         size += len(u.text)
     picked.sort(key=lambda u: (u.source.number, u.idx))
     evidence = [Evidence(source_number=u.source.number, text=u.text, score=round(u.score, 4)) for u in picked]
-    return Extract(evidence=evidence, seconds=time.perf_counter() - started if started else 0.0)
+    return Extract(evidence=evidence)
 
 
 def prompt_passages(
