@@ -11,7 +11,7 @@ import re
 
 from .german_text import analyze, split_sentences
 
-_CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _ONLY_CITATIONS = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+\s*[.!?]?")
 
 # Share of a sentence's content words that must occur in the cited source.
@@ -25,7 +25,7 @@ def numbers_of(marker: str) -> list[int]:
 
 
 def support(sentence: str, source_terms: set[str]) -> float:
-    terms = set(analyze(_CITATION.sub(" ", sentence)))
+    terms = set(analyze(CITATION.sub(" ", sentence)))
     return len(terms & source_terms) / len(terms) if terms else 1.0
 
 

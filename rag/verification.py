@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 
 from kreiswissen.schema import Source
 
-from .citation_check import AUTO_CITE_MIN, SUPPORT_MIN, numbers_of, sentences_of, support
+from .citation_check import AUTO_CITE_MIN, CITATION, SUPPORT_MIN, numbers_of, sentences_of, support
 from .facts import negated, quantities, unsupported_quantities
 from .german_text import analyze
 from .prompt import REFUSAL
 from .sentence_units import split_units
 
-_CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _REFUSAL_START = REFUSAL.split()[:5]
 
 
@@ -71,12 +70,12 @@ def verify_answer(text: str, sources: list[Source], question: str = "") -> Verdi
     for line in text.strip().split("\n"):
         kept: list[str] = []
         for sentence in sentences_of(line):
-            numbers = [n for m in _CITATION.findall(sentence) for n in numbers_of(m)]
+            numbers = [n for m in CITATION.findall(sentence) for n in numbers_of(m)]
             valid = [n for n in dict.fromkeys(numbers) if n in shown]
-            content = _CITATION.sub(" ", sentence).strip()
+            content = CITATION.sub(" ", sentence).strip()
             if len(analyze(content)) < 2:  # a heading, "Ja.", a bare marker: nothing to verify
                 if content and not is_refusal(content):
-                    kept.append(_CITATION.sub(lambda m: _keep(m, shown), sentence).strip())
+                    kept.append(CITATION.sub(lambda m: _keep(m, shown), sentence).strip())
                 continue
             statements += 1
             central = statements == 1 or bool(quantities(content))
@@ -87,7 +86,7 @@ def verify_answer(text: str, sources: list[Source], question: str = "") -> Verdi
                 good = []  # without a marker, only a clearly matching source may be attached
             if good:
                 allowed = dict.fromkeys(good)
-                marked = _CITATION.sub(lambda m, allowed=allowed: _keep(m, allowed), sentence).strip()
+                marked = CITATION.sub(lambda m, allowed=allowed: _keep(m, allowed), sentence).strip()
                 if not valid:
                     marked = _append_marker(marked, good[0])
                 kept.append(marked)
