@@ -37,7 +37,7 @@ def test_injected_document_does_not_change_the_answer(injected) -> None:
     assert "18" in answer.text
 
 
-def test_audit_log_has_no_user_and_can_omit_questions(tmp_path, corpus_settings) -> None:
+def test_audit_log_has_no_user_and_can_omit_questions(corpus_settings) -> None:
     question = "Wie hoch ist die Hundesteuer für einen zweiten Hund?"
     for log_questions in (True, False):
         settings = corpus_settings.model_copy(
@@ -47,9 +47,9 @@ def test_audit_log_has_no_user_and_can_omit_questions(tmp_path, corpus_settings)
             }
         )
         service = AnswerService(settings)
-        service.audit.path = tmp_path / f"audit-{log_questions}.jsonl"
         answer = service.answer(question, collection=settings.collection)
-        entry = json.loads(service.audit.path.read_text(encoding="utf-8").splitlines()[-1])
+        # The log the settings name, as an admin would read it; the answer is its last line.
+        entry = json.loads(settings.audit_path.read_text(encoding="utf-8").splitlines()[-1])
         assert entry["refused"] is answer.refused is True
         assert entry["collection"] == settings.collection and entry["latency"]["total"] > 0
         assert not {"user", "username", "name"} & set(entry)
