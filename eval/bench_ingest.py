@@ -91,7 +91,7 @@ class _TreeMemory:
 
 
 def _embedder(settings: Settings):
-    from rag.embedding import build_embed_model
+    from embedding.backends import build_embed_model
 
     model = build_embed_model(settings.embedding)
     model.get_text_embedding_batch([WARM_UP])
@@ -229,8 +229,8 @@ def _llamaindex_child(settings_data: dict, files: list[str]) -> dict:
 
 
 def _raw_child(settings_data: dict, batch_sample: int) -> dict:
-    from rag.catalog import Catalog
-    from rag.index_store import embed_text
+    from store.catalog import Catalog
+    from store.index_store import embed_text
 
     settings = Settings.model_validate(settings_data)
     chunks = Catalog(settings.index_dir / "catalog.sqlite").chunks(BENCH_COLLECTION)
@@ -345,7 +345,7 @@ def run_bench(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    from rag.embedding import embedding_name
+    from embedding.backends import embedding_name
 
     kw_chars = raw["embedded_chars"]
     kreiswissen = _figures(kw) | {
@@ -442,7 +442,7 @@ def run_compare(
         raise ValueError(f"Keine unterstützten Dateien in {folder}")
     settings = settings or get_settings()
     step = on_step or (lambda _text: None)
-    from rag.embedding import embedding_name
+    from embedding.backends import embedding_name
 
     runs: list[dict] = []
     tmp = Path(tempfile.mkdtemp(prefix="kreiswissen-bench-", dir=work_dir))

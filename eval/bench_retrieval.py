@@ -63,7 +63,7 @@ class HashingEmbedding(BaseEmbedding):
         self._dim = dim
 
     def _vector(self, text: str) -> list[float]:
-        from rag.german_text import analyze
+        from text.german_text import analyze
 
         dim = self._dim
         slots = [_slot(token, dim) for token in analyze(text)]

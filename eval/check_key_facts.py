@@ -5,7 +5,7 @@
 The documents are loaded and chunked with the project's own loaders and chunker (any format the
 index takes: PDF, DOCX, HTML, Markdown, text …); the gold section's text is that of the chunks of the
 gold document whose heading path matches the gold section (eval.metrics.section_matches), and facts
-are compared with rag.facts.contains_fact — the same normalisation the eval metrics use. Exit status
+are compared with text.facts.contains_fact — the same normalisation the eval metrics use. Exit status
 1 when a fact is missing, an answerable question has no key facts, or an unanswerable one has some;
 questions marked as gold-section mistakes ("answer": null, "key_facts": []) are skipped.
 """
@@ -19,7 +19,7 @@ from ingest.chunker import chunk_document
 from ingest.loaders import SUPPORTED_SUFFIXES, load_document
 from kreiswissen.schema import Chunk
 from kreiswissen.settings import get_settings
-from rag.facts import contains_fact
+from text.facts import contains_fact
 
 from .metrics import section_matches
 from .runner import load_questions

@@ -70,7 +70,7 @@ def eval_command(
     allowed = None
     if user is not None:
         from rag.access import readable_collections
-        from rag.catalog import Catalog
+        from store.catalog import Catalog
 
         allowed = readable_collections(Catalog(settings.index_dir / "catalog.sqlite"), user)
         if settings.collection not in allowed:

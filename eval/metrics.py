@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import statistics
 
-from rag.facts import contains_fact
+from text.facts import contains_fact
 
 KS = (1, 3, 5, 10)
 # The texts whose correctness is measured: the extract (quoted sentences), the generator's raw text,

@@ -13,9 +13,9 @@ from typing import Any
 from ingest.service import IngestReport, IngestService
 from kreiswissen.settings import Settings
 from rag.answer_service import AnswerService
-from rag.facts import unsupported_quantities
 from rag.relevance_gate import assess
 from rag.retrieval import Retrieved
+from text.facts import unsupported_quantities
 
 from .metrics import key_fact_hits
 

@@ -9,7 +9,7 @@ from itertools import groupby
 from pathlib import Path
 
 from kreiswissen.schema import Block, Chunk, LoadedDocument
-from rag.german_text import split_sentences
+from text.german_text import split_sentences
 
 _NEW_PARAGRAPH = re.compile(r"^(\(\d+[a-z]?\)|[•▪◦·\-–*]\s|\d+[.)]\s|[a-z]\)\s)")
 

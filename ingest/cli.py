@@ -21,8 +21,8 @@ def ingest_command(
     full: Annotated[bool, typer.Option("--full", help="Sammlung komplett neu aufbauen")] = False,
 ) -> None:
     """Dokumente indexieren (inkrementell: nur neue und geänderte Dateien)."""
-    from rag.catalog import EmbeddingMismatch
-    from rag.embedding_client import EmbeddingServiceError
+    from embedding.client import EmbeddingServiceError
+    from store.catalog import EmbeddingMismatch
 
     from .progress import Progress as IngestProgress
     from .progress import duration_de, rate_de
@@ -78,7 +78,7 @@ def collections_command(ctx: typer.Context) -> None:
         return
     from datetime import datetime
 
-    from rag.catalog import Catalog
+    from store.catalog import Catalog
 
     settings = get_settings()
     catalog = Catalog(settings.index_dir / "catalog.sqlite")
@@ -99,7 +99,7 @@ def groups_command(
     nobody: Annotated[bool, typer.Option("--niemand", help="Niemand darf die Sammlung lesen")] = False,
 ) -> None:
     """Festlegen, welche Gruppen eine Sammlung lesen dürfen (ersetzt die bisherigen)."""
-    from rag.catalog import Catalog
+    from store.catalog import Catalog
 
     catalog = Catalog(get_settings().index_dir / "catalog.sqlite")
     wanted = sorted({g.strip() for g in groups or [] if g.strip()})

@@ -35,8 +35,8 @@ def parse_file(
     path: str, size: int, minimum: int, limits: Limits | None, originals: str | None
 ) -> ParsedFile:
     """Runs in a worker process: everything about a file that needs no model."""
-    from rag.german_text import analyze
-    from rag.sentence_units import split_units
+    from text.german_text import analyze
+    from text.sentence_units import split_units
 
     title, chunks = load_and_chunk(path, size, minimum, limits, originals)
     tokens = [" ".join(analyze(f"{c.heading_line}\n{c.text}")) for c in chunks]

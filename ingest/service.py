@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
+from embedding.backends import build_embed_model, embedding_name
+from embedding.client import EmbeddingServiceError
 from kreiswissen.schema import Chunk
 from kreiswissen.settings import Settings
-from rag.catalog import FileRecord, generation_key
-from rag.embedding import build_embed_model, embedding_name
-from rag.embedding_client import EmbeddingServiceError
-from rag.german_text import analyze
-from rag.index_store import IndexStore, embed_text
-from rag.sentence_units import split_units
+from store.catalog import FileRecord, generation_key
+from store.index_store import IndexStore, embed_text
+from text.german_text import analyze
+from text.sentence_units import split_units
 
 from .loaders import SUPPORTED_SUFFIXES, LoadError
 from .prefetch import ParseAhead, ParsedFile, Ticket

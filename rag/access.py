@@ -13,8 +13,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from kreiswissen.settings import Settings
-
-from .catalog import Catalog
+from store.catalog import Catalog
 
 EVERYONE = "*"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}

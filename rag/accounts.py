@@ -16,7 +16,7 @@ import typer
 
 from kreiswissen.passwords import HASH_ITERATIONS, hash_password, verify_nothing, verify_password
 from kreiswissen.settings import Settings, get_settings
-from kreiswissen.sqlite_db import SQLiteDB
+from store.sqlite_db import SQLiteDB
 
 from .access import EVERYONE, User
 

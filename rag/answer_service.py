@@ -15,17 +15,17 @@ from collections.abc import Generator as Generator_
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from embedding.backends import build_embed_model
 from kreiswissen.schema import Answer, Extract, Source
 from kreiswissen.settings import Settings
+from store.index_store import IndexStore
 
 from .access import NotReadable, User
 from .audit_log import AuditLog
-from .embedding import build_embed_model
 from .extract import Unit, load_units, pick_extract, prompt_passages, score_units
 from .followup import rewrite
 from .generation_queue import GenerationQueue
 from .generator import Generator, build_generator
-from .index_store import IndexStore
 from .injection import WARNING as INJECTION_WARNING
 from .injection import injection_followed, without_instructions
 from .prompt import REFUSAL, answer_messages, source_block

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .german_text import analyze, split_sentences
+from text.german_text import analyze, split_sentences
 
 CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _ONLY_CITATIONS = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+\s*[.!?]?")

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from kreiswissen.schema import Evidence, Extract, Source
-
-from .german_text import analyze
-from .sentence_units import split_units
+from text.german_text import analyze
+from text.sentence_units import split_units
 
 # Weights of the unit score and the selection bars: chosen on the project's own set by a small grid
 # (eval/corpus_eval.jsonl, key facts of the extract), checked on the dev set (README, "Figures").

@@ -259,7 +259,7 @@ class OpenAICompatibleGenerator:
         stays down ends in a German GeneratorUnavailable."""
         import httpx
 
-        from .http_retry import TEMPORARY_STATUS, TemporaryStatus, reason_de, retrying
+        from kreiswissen.http_retry import TEMPORARY_STATUS, TemporaryStatus, reason_de, retrying
 
         tries = retrying(self.settings.api_retries)
         try:

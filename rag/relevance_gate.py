@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kreiswissen.settings import RetrievalSettings
+from text.german_text import analyze
 
-from .german_text import analyze
 from .retrieval import Retrieved
 
 

@@ -18,12 +18,12 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from kreiswissen.schema import Source
 from kreiswissen.settings import Settings
+from store import bm25_index
+from store.catalog import Catalog
+from store.index_store import IndexStore
+from text.german_text import analyze, compound_parts
+from text.legal_refs import find_refs, law_matches
 
-from . import bm25_index
-from .catalog import Catalog
-from .german_text import analyze, compound_parts
-from .index_store import IndexStore
-from .legal_refs import find_refs, law_matches
 from .rerank import best_sentence_cosine, score_fusion
 
 RRF_K = 60  # the constant of Cormack et al. (2009)

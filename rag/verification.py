@@ -3,7 +3,7 @@
 A sentence is shown as a supported statement only if
 - it cites a source that was shown to the model (or, without a marker, one source clearly holds it),
 - enough of its content words occur in that source (rag.citation_check.support),
-- every number, amount, date, duration and § reference in it occurs in that source (rag.facts), and
+- every number, amount, date, duration and § reference in it occurs in that source (text.facts), and
 - its negation agrees with the source sentence it restates ("nicht", "kein" …).
 Sentences that fail are dropped. When the central claim fails — the first statement, a statement with
 a number, or most of the answer — the generated text is not shown at all and the extract (quoted from
@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass, field
 
 from kreiswissen.schema import Source
+from text.facts import negated, quantities, unsupported_quantities
+from text.german_text import analyze
+from text.sentence_units import split_units
 
 from .citation_check import AUTO_CITE_MIN, CITATION, SUPPORT_MIN, numbers_of, sentences_of, support
-from .facts import negated, quantities, unsupported_quantities
-from .german_text import analyze
 from .prompt import REFUSAL
-from .sentence_units import split_units
 
 _REFUSAL_START = REFUSAL.split()[:5]
 

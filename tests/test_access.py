@@ -228,9 +228,9 @@ def test_fifty_wrong_logins_do_not_lock_out_another_client(site) -> None:
 
 
 def test_users_and_collection_groups_cli(tmp_path, monkeypatch) -> None:
-    from kreiswissen.cli import app
+    from cli.main import app
     from kreiswissen.settings import get_settings
-    from rag.catalog import Catalog
+    from store.catalog import Catalog
 
     monkeypatch.setenv("KREISWISSEN_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
@@ -278,7 +278,7 @@ def test_admin_folder_allow_list(tmp_path) -> None:
 
 
 def test_ask_and_eval_as_user_apply_the_groups(site, tmp_path, monkeypatch) -> None:
-    from kreiswissen.cli import app
+    from cli.main import app
     from kreiswissen.settings import get_settings
 
     settings = site["settings"]
@@ -306,7 +306,7 @@ def test_ask_and_eval_as_user_apply_the_groups(site, tmp_path, monkeypatch) -> N
              "--out", str(tmp_path / "out"), "--index", str(tmp_path / "eval-index")],
         )  # fmt: skip
         assert ok.exit_code == 0, ok.output
-        from rag.catalog import Catalog
+        from store.catalog import Catalog
 
         Catalog(tmp_path / "eval-index" / "index" / "catalog.sqlite").set_groups("eval", ["personal"])
         closed = runner.invoke(

@@ -7,7 +7,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from kreiswissen.cli import app
+from cli.main import app
 from rag.generator import LlamaCppGenerator
 
 pytestmark = pytest.mark.slow

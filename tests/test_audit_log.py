@@ -15,7 +15,7 @@ from kreiswissen.settings import AuditSettings
 from rag.access import NotReadable, User
 from rag.answer_service import AnswerService
 from rag.audit_log import AuditLog
-from rag.index_store import chroma_name
+from store.index_store import chroma_name
 from tests.conftest import make_settings
 
 ERIKA = User("erika.mustermann", frozenset({"jugendamt"}), "local")

@@ -13,10 +13,10 @@ import pytest
 
 from ingest.service import IngestService
 from kreiswissen.schema import Chunk
-from rag.catalog import Catalog, FileRecord
-from rag.german_text import analyze
 from rag.retrieval import BM25Retriever
+from store.catalog import Catalog, FileRecord
 from tests.conftest import make_settings
+from text.german_text import analyze
 
 TEXTS = {
     "/a.md": ["Das Tagegeld bei einer Dienstreise beträgt 24 Euro.", "Die Unterkunft wird erstattet."],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from ingest.service import IngestService
-from rag.index_store import IndexStore
+from store.index_store import IndexStore
 from tests.conftest import make_settings
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kreiswissen.schema import Chunk
-from rag.catalog import Catalog, FileRecord
-from rag.german_text import analyze, compound_parts
 from rag.retrieval import BM25Retriever
+from store.catalog import Catalog, FileRecord
+from text.german_text import analyze, compound_parts
 
 
 def test_compounds_share_their_parts() -> None:

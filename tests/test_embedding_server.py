@@ -18,14 +18,14 @@ import httpx
 import numpy as np
 import pytest
 
+from embedding.backends import build_embed_model
+from embedding.client import EmbeddingServiceError
+from embedding.server import create_app
 from ingest.service import IngestService
 from kreiswissen.settings import EmbeddingSettings, Settings
-from rag.catalog import EmbeddingMismatch
-from rag.embedding import build_embed_model
-from rag.embedding_client import EmbeddingServiceError
-from rag.embedding_server import create_app
-from rag.index_store import embed_text
 from rag.retrieval import HybridRetriever
+from store.catalog import EmbeddingMismatch
+from store.index_store import embed_text
 from tests.conftest import SHARED, free_port, make_settings, serve
 
 LAWS = SHARED / "corpus-public"

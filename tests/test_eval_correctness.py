@@ -205,7 +205,7 @@ def test_report_has_worst_answers_and_gate_calibration(tmp_path: Path) -> None:
 
 def test_eval_cli_gates_on_key_fact_accuracy(tmp_path: Path, monkeypatch) -> None:
     """A real index, retrieval-only: the extract is measured against the key facts and gated."""
-    from kreiswissen.cli import app
+    from cli.main import app
     from kreiswissen.settings import get_settings
 
     corpus = tmp_path / "docs"
@@ -284,7 +284,7 @@ def canned_model() -> FastAPI:
 def test_full_run_records_extract_generated_and_shown_answer(tmp_path: Path, monkeypatch) -> None:
     """Full mode against a model server on loopback: a wrong amount in the generated text is counted
     as contradicted, and the shown answer (the extract, since verification fails) has the key fact."""
-    from kreiswissen.cli import app
+    from cli.main import app
     from kreiswissen.settings import get_settings
 
     corpus = tmp_path / "docs"

@@ -107,7 +107,7 @@ def test_reports_are_written(tmp_path: Path) -> None:
 
 
 def test_eval_cli_gates_and_compares_on_a_real_index(tmp_path: Path, monkeypatch) -> None:
-    from kreiswissen.cli import app
+    from cli.main import app
     from kreiswissen.settings import get_settings
 
     corpus = tmp_path / "docs"

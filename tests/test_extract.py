@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from conftest import ROOT, load_jsonl
 
-from rag.facts import contains_fact
-from rag.sentence_units import split_units
+from text.facts import contains_fact
+from text.sentence_units import split_units
 
 
 def test_units_keep_list_items_and_table_rows_whole_and_join_fragments() -> None:

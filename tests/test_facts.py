@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.facts import (
+from text.facts import (
     Quantity,
     contains_fact,
     negated,

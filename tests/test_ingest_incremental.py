@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from embedding.backends import build_embed_model
 from ingest.service import IngestReport, IngestService
 from kreiswissen.settings import Settings
-from rag.embedding import build_embed_model
-from rag.index_store import IndexStore
 from rag.retrieval import HybridRetriever
+from store.index_store import IndexStore
 from tests.conftest import ROOT, SHARED, make_settings
 
 

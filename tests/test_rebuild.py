@@ -19,7 +19,7 @@ import pytest
 
 from ingest.service import IngestService
 from rag.answer_service import ALL_COLLECTIONS, AnswerService
-from rag.catalog import generation_key
+from store.catalog import generation_key
 from tests.conftest import ROOT, make_settings
 
 NAME = "Regeln"

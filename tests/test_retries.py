@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from ingest.service import IngestService
+from kreiswissen.http_retry import RetryTransport
 from kreiswissen.settings import GeneratorSettings
 from rag.answer_service import NOTICE_FAILED, AnswerService
 from rag.generator import GeneratorUnavailable, OpenAICompatibleGenerator
-from rag.http_retry import RetryTransport
 from tests.conftest import free_port, make_settings, serve
 
 MESSAGES = [{"role": "user", "content": "Hallo"}]

@@ -8,8 +8,8 @@ import pytest
 
 from ingest.service import IngestService
 from rag.answer_service import AnswerService
-from rag.legal_refs import find_refs, law_matches
 from tests.conftest import SHARED, make_settings
+from text.legal_refs import find_refs, law_matches
 
 # (question, what the reader must find) — the cases first; the regex gets 6 of 15 right,
 # bundesrecht all 15 (measured with test_bundesrecht_reads_what_the_regex_misses)

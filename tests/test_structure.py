@@ -1,5 +1,5 @@
 from ingest.structure import HeadingDetector
-from rag.german_text import split_sentences
+from text.german_text import split_sentences
 
 
 def test_numbered_headings_follow_the_outline_and_lists_do_not() -> None:

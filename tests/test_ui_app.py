@@ -56,7 +56,7 @@ def test_feedback_store_saves_updates_migrates_and_exports(tmp_path, monkeypatch
 
     from typer.testing import CliRunner
 
-    from kreiswissen.cli import app
+    from cli.main import app
     from kreiswissen.settings import Settings, get_settings
     from ui.feedback import AnswerRecord, FeedbackStore
 
@@ -135,7 +135,7 @@ def test_admin_passwords_and_sessions() -> None:
 def test_admin_hash_password_cli() -> None:
     from typer.testing import CliRunner
 
-    from kreiswissen.cli import app
+    from cli.main import app
     from ui.admin_auth import verify_password
 
     result = CliRunner().invoke(

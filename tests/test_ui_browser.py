@@ -21,9 +21,9 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
+from embedding.backends import embedding_name
 from kreiswissen.settings import AdminSettings, Settings
 from rag.answer_service import AnswerService
-from rag.embedding import embedding_name
 from rag.prompt import REFUSAL
 from tests.conftest import serve
 from ui.admin_auth import AdminSessions, hash_password

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from embedding.backends import embedding_name
 from kreiswissen.settings import Settings
 from rag.answer_service import AnswerService
-from rag.embedding import embedding_name
 
 
 def generator_name(settings: Settings) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import gradio as gr
 
+from embedding.backends import embedding_name
 from kreiswissen.settings import Settings
 from rag.access import EVERYONE
 from rag.answer_service import AnswerService
-from rag.embedding import embedding_name
 
 from .admin_auth import AdminSessions, LockedOut
 from .ingest_job import IngestJob, JobState, job_status_text, last_run_html, progress_html

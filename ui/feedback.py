@@ -20,7 +20,7 @@ import typer
 
 from kreiswissen.schema import Answer, Source
 from kreiswissen.settings import Settings, get_settings
-from kreiswissen.sqlite_db import SQLiteDB
+from store.sqlite_db import SQLiteDB
 
 MIGRATIONS: list[str] = [
     # 1: one row per rated answer
@@ -99,7 +99,7 @@ def source_summary(source: Source) -> dict:
 
 def relevant_settings(settings: Settings) -> dict:
     """The settings that shape an answer (no paths to user data, no secrets)."""
-    from rag.embedding import embedding_name
+    from embedding.backends import embedding_name
 
     g, r = settings.generator, settings.retrieval
     return {

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 
+from embedding.client import EmbeddingServiceError
 from ingest.progress import duration_de, rate_de
 from ingest.service import IngestReport, IngestService, Progress
 from kreiswissen.settings import Settings
 from rag.answer_service import AnswerService
-from rag.catalog import EmbeddingMismatch
-from rag.embedding_client import EmbeddingServiceError
+from store.catalog import EmbeddingMismatch
 
 from .about_page import format_time
 

@@ -8,7 +8,7 @@ from html import escape
 from urllib.parse import quote
 
 from kreiswissen.schema import Answer, Extract, Source
-from rag.german_text import analyze
+from text.german_text import analyze
 
 _WORD = re.compile(r"[\wäöüÄÖÜß]+")
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from kreiswissen.settings import EmbeddingSettings, get_settings
 
-from .embedding import build_embed_model, embedding_name
+from .backends import build_embed_model, embedding_name
 
 QUERY, PASSAGE = "query: ", "passage: "
 MAX_INPUTS = 2048

@@ -7,6 +7,7 @@ import os
 
 import typer
 
+from embedding.server import serve_embeddings_command
 from eval.bench_answer import answer_command
 from eval.bench_ingest import bench_app
 from eval.bench_retrieval import bench_retrieval_command  # noqa: F401  (registers `bench retrieval`)
@@ -14,14 +15,12 @@ from eval.cli import eval_command
 from eval.crossval import crossval_command
 from eval.load_test import load_command
 from ingest.cli import collections_app, ingest_command
+from kreiswissen.model_cli import models_app
 from rag.accounts import users_app
 from rag.cli import ask_command
-from rag.embedding_server import serve_embeddings_command
 from ui.admin_auth import admin_app
 from ui.cli import serve_command
 from ui.feedback import feedback_app
-
-from .model_cli import models_app
 
 app = typer.Typer(
     help="Kreiswissen – KI-Wissensassistent der Kreisverwaltung (läuft vollständig lokal).",

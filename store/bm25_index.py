@@ -22,8 +22,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from kreiswissen.schema import Chunk
-
-from .german_text import ANALYZER_VERSION, analyze, compound_parts
+from text.german_text import ANALYZER_VERSION, analyze, compound_parts
 
 MIGRATION = """
 CREATE VIRTUAL TABLE chunks_fts USING fts5(stems, parts, tokenize = 'unicode61 remove_diacritics 0');

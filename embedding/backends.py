@@ -111,7 +111,7 @@ def build_embed_model(settings: EmbeddingSettings) -> BaseEmbedding:
             case "use":
                 model = UseEmbedding(threads=settings.threads, embed_batch_size=settings.batch_size)
             case "openai":
-                from .embedding_client import OpenAIServerEmbedding
+                from .client import OpenAIServerEmbedding
 
                 model = OpenAIServerEmbedding(settings)
             case "sentence-transformers":

@@ -14,11 +14,11 @@ from chromadb.config import Settings as ChromaClientSettings
 from llama_index.core.schema import MetadataMode, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from kreiswissen.http_retry import RetryTransport, retrying
 from kreiswissen.schema import Chunk
 from kreiswissen.settings import Settings
 
 from .catalog import Catalog, generation_key
-from .http_retry import RetryTransport, retrying
 
 # What the embedder sees: the heading path, then the text. Other metadata stays out of the vector.
 _EMBED_KEYS = ("heading",)
