@@ -18,6 +18,7 @@ run: install models ocr index
 
 test: install models browser ocr
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 	@echo "Integration tests against a real Chroma server (chroma run on 127.0.0.1):"
 	KREISWISSEN_TEST_CHROMA=http $(PY) -m pytest -q $(INTEGRATION)
@@ -66,6 +67,7 @@ $(AXE):
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 clean-index:
 	rm -rf data/index
