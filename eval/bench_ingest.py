@@ -177,9 +177,7 @@ def _kreiswissen_child(settings_data: dict, files: list[str]) -> dict:
         rerun_wall = time.perf_counter() - started
     records = service.store.catalog.files(BENCH_COLLECTION)
     catalog = service.store.catalog
-    units = catalog.db.execute(
-        "SELECT COUNT(*) FROM sentences WHERE collection=?", (catalog.current_key(BENCH_COLLECTION),)
-    ).fetchone()[0]
+    units = catalog.sentence_count(catalog.current_key(BENCH_COLLECTION))
     return {
         "pipeline": settings.ingest.pipeline,
         "sentence_units": units,

@@ -157,13 +157,6 @@ def _du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
-def _fts_digest(db) -> str:
-    digest = hashlib.sha256()
-    for row in db.execute("SELECT id, block FROM chunks_fts_data ORDER BY id"):
-        digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
-
-
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -197,11 +190,11 @@ def run_bench(
             report = service.ingest([folder], collection=COLLECTION)
             ingest_s = time.perf_counter() - started
         catalog = service.store.catalog
-        before = _fts_digest(catalog.db)
+        before = catalog.bm25_digest()
         started = time.perf_counter()
         again = service.ingest([folder], collection=COLLECTION)
         rerun_s = time.perf_counter() - started
-        fts_unchanged = _fts_digest(catalog.db) == before
+        fts_unchanged = catalog.bm25_digest() == before
 
         retriever = HybridRetriever(settings, service.store, service.embed_model, COLLECTION)
         bm25_only = HybridRetriever(
@@ -222,8 +215,8 @@ def run_bench(
         from rank_bm25 import BM25Okapi
 
         started = time.perf_counter()
-        tokens = catalog.db.execute("SELECT tokens FROM chunks WHERE collection=?", (COLLECTION,)).fetchall()
-        BM25Okapi([t[0].split() for t in tokens])
+        tokens = catalog.tokens(COLLECTION)
+        BM25Okapi([t.split() for _, t in tokens])
         rank_bm25_rebuild_s = time.perf_counter() - started
         index_dir = settings.index_dir
         return {

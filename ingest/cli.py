@@ -104,11 +104,11 @@ def groups_command(
     catalog = Catalog(get_settings().index_dir / "catalog.sqlite")
     wanted = sorted({g.strip() for g in groups or [] if g.strip()})
     if not wanted and not nobody:
-        current = next((c["groups"] for c in catalog.collections() if c["name"] == name), None)
-        if current is None:
+        found = catalog.collection(name)
+        if found is None:
             console.print(f"[red]Fehler:[/red] Eine Sammlung „{name}“ gibt es nicht.")
             raise typer.Exit(2)
-        console.print(f"„{name}“ lesen: {', '.join(current) or 'niemand'}")
+        console.print(f"„{name}“ lesen: {', '.join(found['groups']) or 'niemand'}")
         return
     wanted = ["*"] if "*" in wanted else wanted
     if not catalog.set_groups(name, wanted):

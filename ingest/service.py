@@ -21,6 +21,7 @@ import numpy as np
 
 from embedding.backends import build_embed_model, embedding_name
 from embedding.client import EmbeddingServiceError
+from kreiswissen.paths import inside_any
 from kreiswissen.schema import Chunk
 from kreiswissen.settings import Settings
 from store.catalog import FileRecord, generation_key
@@ -147,11 +148,6 @@ def _f16(vector: list[float]) -> bytes:
     return np.asarray(vector, dtype=np.float16).tobytes()
 
 
-def _under(path: str, roots: list[Path]) -> bool:
-    p = Path(path)
-    return any(p == r or r in p.parents for r in roots)
-
-
 class IngestService:
     def __init__(self, settings: Settings, store: IndexStore | None = None) -> None:
         self.settings = settings
@@ -231,7 +227,7 @@ class IngestService:
         cancel: threading.Event | None,
     ) -> None:
         catalog = self.store.catalog
-        known = {p: r for p, r in catalog.files(collection).items() if _under(p, roots)}
+        known = {p: r for p, r in catalog.files(collection).items() if inside_any(Path(p), roots)}
         stale = catalog.pipeline(collection) != self.pipeline  # chunks made by another pipeline
         files, refused = discover(roots)
         report.failed += refused
@@ -285,10 +281,7 @@ class IngestService:
                 continue
             if old and not stale and old.sha256 == sha:
                 # Touched but not changed: refresh the manifest, keep the chunks.
-                catalog.db.execute(
-                    "UPDATE files SET mtime=? WHERE collection=? AND path=?",
-                    (stat.st_mtime, collection, key),
-                )
+                catalog.touch_file(collection, key, stat.st_mtime)
                 report.skipped.append(key)
                 state.bytes_total -= stat.st_size
                 state.files_done += 1
@@ -541,8 +534,5 @@ class IngestService:
                 old += self.store.catalog.chunks(collection, self.store.catalog.chunk_ids(collection, p))
         if not old:
             return {}
-        got = self.store.vector_store(collection)._collection.get(
-            ids=[c.id for c in old], include=["embeddings"]
-        )
-        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        by_id = self.store.embeddings(collection, [c.id for c in old])
         return {embed_text(c): list(by_id[c.id]) for c in old if c.id in by_id}

@@ -1,4 +1,5 @@
-"""Second stage without a cross-encoder (none ships its weights): convex score fusion.
+"""Fusion of the retrieval legs. First stage: reciprocal rank fusion (RRF). Second stage without a
+cross-encoder (none ships its weights): convex score fusion.
 
 First-stage RRF only sees ranks, and a candidate found by one leg has no score from the other.
 Here every candidate of either leg gets both scores — its cosine from the stored vector and its
@@ -9,6 +10,18 @@ BM25 score — min-max normalised over the candidates and combined with a fixed 
 from __future__ import annotations
 
 import numpy as np
+
+RRF_K = 60  # the constant of Cormack et al. (2009)
+
+
+def reciprocal_rank_fusion(*rankings: tuple[dict[str, float], float], k: int = RRF_K) -> dict[str, float]:
+    """Fuse (scores by chunk id, weight) rankings: each id gets weight / (k + rank) from every ranking
+    it is in, its rank counted from 1 by descending score."""
+    fused: dict[str, float] = {}
+    for ranking, weight in rankings:
+        for rank, chunk_id in enumerate(sorted(ranking, key=ranking.__getitem__, reverse=True)):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank + 1)
+    return fused
 
 
 def _normalise(values: dict[str, float]) -> dict[str, float]:

@@ -24,13 +24,11 @@ from store.index_store import IndexStore
 from text.german_text import analyze, compound_parts
 from text.legal_refs import find_refs, law_matches
 
-from .rerank import best_sentence_cosine, score_fusion
-
-RRF_K = 60  # the constant of Cormack et al. (2009)
+from .rerank import best_sentence_cosine, reciprocal_rank_fusion, score_fusion
 
 
 class BM25Retriever(BaseRetriever):
-    """German BM25 over the catalog's persisted index (rag/bm25_index.py): the in-memory engine reads
+    """German BM25 over the catalog's persisted index (store/bm25_index.py): the in-memory engine reads
     only what changed since its last look, so a query right after an ingest costs about the same."""
 
     def __init__(self, catalog: Catalog, collection: str, top_k: int, decompound: bool = True) -> None:
@@ -44,8 +42,7 @@ class BM25Retriever(BaseRetriever):
         terms = analyze(query) + (compound_parts(query) if self._decompound else [])
         if not terms:
             return None
-        catalog = self.catalog
-        engine = bm25_index.engine(catalog.db, str(catalog.path), self.collection)
+        engine = self.catalog.bm25_engine(self.collection)
         return engine, engine.scores(terms, self._decompound)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
@@ -67,7 +64,7 @@ class BM25Retriever(BaseRetriever):
         return {cid: float(scores[engine.by_id[cid]]) if cid in engine.by_id else 0.0 for cid in ids}
 
     def known(self, ids: list[str]) -> set[str]:
-        return bm25_index.known(self.catalog.db, self.collection, ids)
+        return self.catalog.known_ids(self.collection, ids)
 
 
 @dataclass
@@ -142,10 +139,7 @@ class HybridRetriever:
             found = {n.node.node_id: _cosine(n.score) for n in dense_leg.retrieve(bundle)}
             known = bm25_leg.known(list(found))
             dense = {cid: score for cid, score in found.items() if cid in known}
-        fused: dict[str, float] = {}
-        for ranking, weight in ((dense, r.dense_weight), (bm25, r.bm25_weight)):
-            for rank, chunk_id in enumerate(sorted(ranking, key=ranking.__getitem__, reverse=True)):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+        fused = reciprocal_rank_fusion((dense, r.dense_weight), (bm25, r.bm25_weight))
         pinned = self._legal_ref_hits(query, key) if r.legal_refs else []
         chunks = {c.id: c for c in self.store.catalog.chunks(key, [*fused, *pinned])}
         if r.rerank and r.mode == "hybrid" and fused:
@@ -175,8 +169,7 @@ class HybridRetriever:
         key: str,
     ) -> dict[str, float]:
         ids = list(fused)
-        got = self.store.vector_store(key)._collection.get(ids=ids, include=["embeddings"])
-        embeddings = dict(zip(got["ids"], got["embeddings"], strict=True))
+        embeddings = self.store.embeddings(key, ids)
         missing = [cid for cid in ids if cid not in bm25]
         scores = bm25 | leg.scores_for(query, missing)
         r = self.settings.retrieval
@@ -196,11 +189,7 @@ class HybridRetriever:
             rows = [
                 row
                 for heading in ref.headings  # "Art. 6" is also headed "Artikel 6"
-                for row in self.store.catalog.db.execute(
-                    "SELECT id, doc_id, title, section FROM chunks WHERE collection=? AND section LIKE ? "
-                    "ORDER BY path, position",
-                    (key, f"%{heading}%"),
-                ).fetchall()
+                for row in self.store.catalog.section_chunks(key, heading)
             ]
             matching = [
                 row

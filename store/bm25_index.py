@@ -14,6 +14,7 @@ chunk texts, and runs by itself when the analyzer version changes or the counts 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sqlite3
 import threading
@@ -323,3 +324,11 @@ def known(db: sqlite3.Connection, collection: str, ids: Sequence[str]) -> set[st
             )
         )
     return found
+
+
+def digest(db: sqlite3.Connection) -> str:
+    """A hash of the FTS5 index's stored blocks."""
+    found = hashlib.sha256()
+    for row in db.execute("SELECT id, block FROM chunks_fts_data ORDER BY id"):
+        found.update(repr(tuple(row)).encode())
+    return found.hexdigest()

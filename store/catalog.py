@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from kreiswissen.schema import Chunk
 
 from . import bm25_index
+from .sqlite_db import SQLiteDB
 
 MIGRATIONS: list[str] = [
     # 1: collections, files (the manifest), chunks
@@ -121,44 +121,17 @@ class FileRecord:
 
 class Catalog:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._local = threading.local()
-        self._migrate()
+        self._sqlite = SQLiteDB(path, MIGRATIONS, pragmas=("synchronous=NORMAL",))
         bm25_index.ensure(self.db)
 
     @property
     def db(self) -> sqlite3.Connection:
-        # One connection per thread: Gradio serves requests from a thread pool.
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        """This thread's connection (Gradio serves requests from a thread pool); for store/ and tests."""
+        return self._sqlite.conn
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        with self.transaction() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at REAL)")
-            done = {row[0] for row in db.execute("SELECT id FROM _migrations")}
-            for number, sql in enumerate(MIGRATIONS, start=1):
-                if number not in done:
-                    for statement in filter(str.strip, sql.split(";")):
-                        db.execute(statement)
-                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (number, time.time()))
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._sqlite.transaction()
 
     # collections -------------------------------------------------------------------------
     def ensure_collection(
@@ -202,6 +175,10 @@ class Catalog:
         return [
             dict(r) | {"folders": json.loads(r["folders"]), "groups": json.loads(r["groups"])} for r in rows
         ]
+
+    def collection(self, name: str) -> dict | None:
+        """One collection as `collections` lists it (folders, groups, counts); None if there is none."""
+        return next((c for c in self.collections() if c["name"] == name), None)
 
     def set_groups(self, name: str, groups: Iterable[str]) -> bool:
         """Set who may read a collection; False when there is no such collection."""
@@ -273,6 +250,19 @@ class Catalog:
             (collection,),
         ).fetchall()
         return {r["path"]: FileRecord(**dict(r)) for r in rows}
+
+    def touch_file(self, collection: str, path: str, mtime: float) -> None:
+        """A file touched but not changed: refresh its manifest row, keep its chunks."""
+        self.db.execute("UPDATE files SET mtime=? WHERE collection=? AND path=?", (mtime, collection, path))
+
+    def file_sha256_of_chunk(self, chunk_id: str) -> str | None:
+        """The content hash of the file a chunk comes from (any collection holding the chunk)."""
+        row = self.db.execute(
+            "SELECT f.sha256 FROM chunks c JOIN files f ON f.collection = c.collection AND f.path = c.path "
+            "WHERE c.id = ? LIMIT 1",
+            (chunk_id,),
+        ).fetchone()
+        return row["sha256"] if row else None
 
     def chunk_ids(self, collection: str, path: str | None = None) -> list[str]:
         if path is None:
@@ -373,6 +363,33 @@ class Catalog:
                 ).fetchall()
         return [_row_to_chunk(r) for r in rows]
 
+    def chunk_locations(self, chunk_id: str) -> list[tuple[str, str]]:
+        """(collection key, file path) of every stored copy of a chunk."""
+        rows = self.db.execute("SELECT collection, path FROM chunks WHERE id=?", (chunk_id,))
+        return [(r["collection"], r["path"]) for r in rows]
+
+    def section_chunks(self, collection: str, heading: str) -> list[dict[str, str]]:
+        """id, doc_id, title and section of the chunks whose section path contains `heading`, in
+        document order (the candidates for a legal reference such as "§ 6")."""
+        rows = self.db.execute(
+            "SELECT id, doc_id, title, section FROM chunks WHERE collection=? AND section LIKE ? "
+            "ORDER BY path, position",
+            (collection, f"%{heading}%"),
+        )
+        return [dict(r) for r in rows]
+
+    def known_ids(self, collection: str, ids: Sequence[str]) -> set[str]:
+        """The chunk ids among `ids` that the catalog holds."""
+        return bm25_index.known(self.db, collection, ids)
+
+    def bm25_engine(self, collection: str) -> bm25_index.SparseBM25:
+        """The process-wide BM25 engine of a collection, brought in step with the catalog."""
+        return bm25_index.engine(self.db, str(self.path), collection)
+
+    def bm25_digest(self) -> str:
+        """A hash of the stored FTS5 index: unchanged when a run rewrote nothing."""
+        return bm25_index.digest(self.db)
+
     def sentences(self, chunk_ids: Iterable[str]) -> dict[str, list[tuple[str, bytes]]]:
         """Sentence units (text, float16 vector bytes) of the given chunks, in chunk order. Chunk ids
         hash path and content, so they identify the same text in any collection."""
@@ -389,6 +406,10 @@ class Catalog:
                 if idx == len(out[chunk_id]):  # the same chunk in two collections: take one copy
                     out[chunk_id].append((text, vector))
         return out
+
+    def sentence_count(self, collection: str) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM sentences WHERE collection=?", (collection,)).fetchone()
+        return int(row[0])
 
     def tokens(self, collection: str) -> list[tuple[str, str]]:
         return [

@@ -108,11 +108,21 @@ class IndexStore:
         for start in range(0, len(ids), 1000):
             self.vector_store(collection).delete_nodes(node_ids=ids[start : start + 1000])
 
+    def _chroma(self, collection: str) -> chromadb.Collection:
+        """The Chroma collection behind a vector store (LlamaIndex keeps it private): the one place
+        that reaches into ChromaVectorStore."""
+        return self.vector_store(collection)._collection
+
+    def embeddings(self, collection: str, ids: list[str]) -> dict[str, list[float]]:
+        """The stored vectors of these chunks (those the store holds), by chunk id."""
+        got = self._chroma(collection).get(ids=ids, include=["embeddings"])
+        return dict(zip(got["ids"], got["embeddings"], strict=True))
+
     def vector_ids(self, collection: str) -> set[str]:
-        return set(self.vector_store(collection)._collection.get(include=[])["ids"])
+        return set(self._chroma(collection).get(include=[])["ids"])
 
     def vector_count(self, collection: str) -> int:
-        return self.vector_store(collection)._collection.count()
+        return self._chroma(collection).count()
 
     def reconcile(self, collection: str) -> int:
         """Remove vectors the catalog does not know (left by an interrupted run); return how many."""

@@ -98,9 +98,9 @@ def test_index_and_search_through_a_loopback_embeddings_server(tmp_path: Path) -
         # The vectors are the bundled model's own (prefixes mapped to E5's query/passage modes) ...
         local = build_embed_model(EmbeddingSettings())
         chunk = service.store.catalog.chunks("x")[0]
-        got = service.store.vector_store("x")._collection.get(ids=[chunk.id], include=["embeddings"])
+        got = service.store.embeddings("x", [chunk.id])
         expected = local.get_text_embedding(embed_text(chunk))
-        assert np.allclose(got["embeddings"][0], expected, atol=1e-4)
+        assert np.allclose(got[chunk.id], expected, atol=1e-4)
 
         # ... and a question is answered from the right section through the server.
         retriever = HybridRetriever(settings, service.store, service.embed_model, "x")

@@ -84,10 +84,7 @@ def _embeddings(service: IngestService, collection: str, path: Path) -> list[lis
     chunks = sorted(
         catalog.chunks(collection, catalog.chunk_ids(collection, str(path))), key=lambda c: c.position
     )
-    got = service.store.vector_store(collection)._collection.get(
-        ids=[c.id for c in chunks], include=["embeddings"]
-    )
-    by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+    by_id = service.store.embeddings(collection, [c.id for c in chunks])
     return [list(map(float, by_id[c.id])) for c in chunks]
 
 

@@ -40,8 +40,7 @@ def _settings(data_dir: Path, pipeline: str) -> Settings:
 def _index(service: IngestService, collection: str) -> dict:
     catalog = service.store.catalog
     ids = sorted(catalog.chunk_ids(collection))
-    got = service.store.vector_store(collection)._collection.get(ids=ids, include=["embeddings"])
-    vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
+    vectors = service.store.embeddings(collection, ids)
     sentences = catalog.sentences(ids)
     return {
         "ids": ids,

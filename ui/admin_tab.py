@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from embedding.backends import embedding_name
+from kreiswissen.paths import inside_any
 from kreiswissen.settings import Settings
 from rag.access import EVERYONE
 from rag.answer_service import AnswerService
@@ -49,7 +50,7 @@ def folder_allowed(folder: Path, settings: Settings) -> bool:
     """Whether admins may bind this folder: inside one of `ingest.admin_folders` (links resolved)."""
     target = folder.resolve()
     roots = [Path(f).expanduser().resolve() for f in settings.ingest.admin_folders]
-    return any(target == r or r in target.parents for r in roots)
+    return inside_any(target, roots)
 
 
 def parse_group_list(text: str) -> list[str]:
@@ -133,7 +134,8 @@ def build_admin_tab(
     def folders_text(name: str) -> str:
         if name == NEW_COLLECTION:
             return "Erlaubte Ordner: " + ", ".join(f"`{f}`" for f in settings.ingest.admin_folders)
-        folders = next((c["folders"] for c in catalog.collections() if c["name"] == name), [])
+        found = catalog.collection(name)
+        folders = found["folders"] if found else []
         if not folders:
             return "Für diese Sammlung ist kein Ordner hinterlegt."
         return "Ordner: " + ", ".join(f"`{f}`" for f in folders)
@@ -141,7 +143,8 @@ def build_admin_tab(
     def groups_text(name: str) -> str:
         if name == NEW_COLLECTION:
             return ", ".join(settings.access.default_groups)
-        return ", ".join(next((c["groups"] for c in catalog.collections() if c["name"] == name), []))
+        found = catalog.collection(name)
+        return ", ".join(found["groups"] if found else [])
 
     def summary_for(name: str) -> str:
         return "" if name == NEW_COLLECTION else last_run_html(catalog.last_run(name), name)
@@ -250,9 +253,10 @@ def build_admin_tab(
             embedding = embedding_name(settings.embedding)
             catalog.ensure_collection(name, embedding, [str(folders[0])], parse_group_list(wanted))
         else:
-            known = next((c["folders"] for c in catalog.collections() if c["name"] == name), None)
-            if known is None:
+            found = catalog.collection(name)
+            if found is None:
                 return "Bitte wählen Sie eine Sammlung aus.", gr.skip(), gr.skip()
+            known = found["folders"]
             if not known:
                 return "Für diese Sammlung ist kein Ordner hinterlegt.", gr.skip(), gr.skip()
             folders = [Path(f) for f in known]

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.original_page import CSP, original_name
+from kreiswissen.paths import inside_any
 from kreiswissen.settings import Settings
 from rag.access import User, may_read
 from rag.answer_service import AnswerService
@@ -163,14 +164,14 @@ def indexed_file(service: AnswerService, chunk_id: str, user: User | None = None
     it still lies inside an indexed folder. Unknown and unreadable look the same (404)."""
     catalog = service.store.catalog
     current = {c["key"]: c for c in catalog.collections() if user is None or may_read(user, c["groups"])}
-    rows = catalog.db.execute("SELECT collection, path FROM chunks WHERE id=?", (chunk_id,)).fetchall()
-    row = next((r for r in rows if r["collection"] in current), None)  # current generation only
-    if row is None:
+    locations = catalog.chunk_locations(chunk_id)
+    found = next((loc for loc in locations if loc[0] in current), None)  # current generation only
+    if found is None:
         raise HTTPException(404, "Dokument nicht gefunden")
-    path = Path(row["path"]).resolve()
-    folders = current[row["collection"]]["folders"]
-    roots = [Path(f).resolve() for f in folders]
-    inside = any(path == r or r in path.parents for r in roots) or (not roots and path == Path(row["path"]))
+    key, stored = found
+    path = Path(stored).resolve()
+    roots = [Path(f).resolve() for f in current[key]["folders"]]
+    inside = inside_any(path, roots) or (not roots and path == Path(stored))
     if not inside or not path.is_file():
         raise HTTPException(404, "Dokument nicht gefunden")
     return path
@@ -178,14 +179,10 @@ def indexed_file(service: AnswerService, chunk_id: str, user: User | None = None
 
 def original_file(service: AnswerService, chunk_id: str, path: Path) -> Path:
     """The page (or PDF) rendered for this file at ingest, inside the sandbox; never parsed here."""
-    row = service.store.catalog.db.execute(
-        "SELECT f.sha256 FROM chunks c JOIN files f ON f.collection = c.collection AND f.path = c.path "
-        "WHERE c.id = ? LIMIT 1",
-        (chunk_id,),
-    ).fetchone()
-    if row is None:
+    sha256 = service.store.catalog.file_sha256_of_chunk(chunk_id)
+    if sha256 is None:
         raise HTTPException(404, "Dokument nicht gefunden")
-    cached = service.settings.index_dir / "originals" / original_name(row["sha256"], path.suffix)
+    cached = service.settings.index_dir / "originals" / original_name(sha256, path.suffix)
     if not cached.is_file():
         raise HTTPException(
             404, "Das Originaldokument ist noch nicht aufbereitet. Bitte die Sammlung neu indexieren."
