@@ -20,6 +20,7 @@ from text.facts import unsupported_quantities
 from .metrics import key_fact_hits
 
 RETRIEVE_K = 10  # enough for hit@10; the answer itself uses retrieval.top_k
+RETRIEVED_NAMES = {"number": "rank", "doc_id": "doc"}  # the keys of a retrieved source in result files
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -92,11 +93,8 @@ def run_questions(
             "answerable": q["answerable"],
             "mode": "retrieval" if retrieval_only else "full",
             "retrieved": [
-                {
-                    "rank": s.number,
-                    "doc": s.chunk.doc_id,
-                    "section": s.chunk.section,
-                    "page": s.chunk.page,
+                s.to_dict("number", "doc_id", "section", "page", rename=RETRIEVED_NAMES)
+                | {
                     "score": round(s.score, 5),
                     "dense": round(retrieved.dense.get(s.chunk.id, 0.0), 4),
                     "bm25": round(retrieved.bm25.get(s.chunk.id, 0.0), 3),
@@ -118,24 +116,27 @@ def run_questions(
             shown_sources = top.sources
         else:
             answer = service.answer(q["question"], allowed=allowed)
-            extract = getattr(answer, "extract", None)
-            row |= {
-                "answer": answer.text,
-                "extract": extract.text()
-                if extract is not None
-                else _extract_text(service, q["question"], top, None),  # refused: what it would be
-                "generated": getattr(answer, "generated", ""),
-                "verified": getattr(answer, "verified", False),
-                "notice": getattr(answer, "notice", ""),
-                "refused": answer.refused,
-                "cited": [
-                    {"number": s.number, "doc": s.chunk.doc_id, "section": s.chunk.section}
-                    for s in answer.cited_sources
-                ],
-                "flagged": answer.flagged,
-                "model": answer.model,
-                "timings": answer.timings,
-            }
+            extract = answer.extract
+            row |= (
+                answer.to_dict("answer")
+                | {
+                    "extract": extract.text()
+                    if extract is not None
+                    else _extract_text(service, q["question"], top, None)  # refused: what it would be
+                }
+                | answer.to_dict(
+                    "generated",
+                    "verified",
+                    "notice",
+                    "refused",
+                    "cited",
+                    "flagged",
+                    "model",
+                    "timings",
+                    source_fields=("number", "doc_id", "section"),
+                    source_rename={"doc_id": "doc"},
+                )
+            )
             row["shown"] = answer.shown_text()  # the extract's quotes and the verified answer
             texts = {"extract": row["extract"], "generated": row["generated"], "answer": row["shown"]}
             shown_sources = answer.sources

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,24 @@ class Source:
             parts.append(f"S. {c.page}")
         return ", ".join(parts)
 
+    def to_dict(self, *fields: str, rename: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The one JSON form of a source (audit log, feedback, UI API, eval results): the fields asked
+        for, in that order (all without any) of number, doc_id, title, section, page, path, text,
+        score; `rename` gives a field another key where a file format has its own name for it."""
+        c = self.chunk
+        values: dict[str, Any] = {
+            "number": self.number,
+            "doc_id": c.doc_id,
+            "title": c.title,
+            "section": c.section,
+            "page": c.page,
+            "path": c.source_path,
+            "text": c.text,
+            "score": self.score,
+        }
+        names = rename or {}
+        return {names.get(f, f): values[f] for f in fields or values}
+
 
 @dataclass
 class Evidence:
@@ -106,6 +126,37 @@ class Answer:
         if self.refused or not self.verified or self.extract is None or not self.extract.evidence:
             return self.text
         return f"{self.extract.quoted()}\n\n{self.text}"
+
+    def to_dict(
+        self,
+        *fields: str,
+        source_fields: Sequence[str] = (),
+        source_rename: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The one JSON form of an answer: the fields asked for, in that order (all without any) of
+        question, standalone_question, answer (`text`), refused, verified, notice, extract (the
+        quoted units), generated, cited and further (sources as `Source.to_dict(*source_fields)`),
+        flagged, model, timings."""
+
+        def sources(chosen: list[Source]) -> list[dict[str, Any]]:
+            return [s.to_dict(*source_fields, rename=source_rename) for s in chosen]
+
+        values: dict[str, Any] = {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "refused": self.refused,
+            "verified": self.verified,
+            "notice": self.notice,
+            "extract": [e.text for e in self.extract.evidence] if self.extract else [],
+            "generated": self.generated,
+            "cited": sources(self.cited_sources),
+            "further": sources(self.further_sources),
+            "flagged": self.flagged,
+            "model": self.model,
+            "timings": self.timings,
+        }
+        return {f: values[f] for f in fields or values}
 
     @property
     def cited_sources(self) -> list[Source]:

@@ -24,6 +24,8 @@ from kreiswissen.settings import Settings
 
 from .access import User
 
+CITED_FIELDS = ("title", "section", "page", "path")  # of each cited source: no text, no score
+
 
 class AuditLog:
     def __init__(
@@ -63,22 +65,12 @@ class AuditLog:
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "status": "refused" if answer.refused else "answered",
             "collection": collection,
-            "question": answer.question if self.log_questions else None,
-            "standalone_question": answer.standalone_question if self.log_questions else None,
-            "refused": answer.refused,
-            "cited": [
-                {
-                    "title": s.chunk.title,
-                    "section": s.chunk.section,
-                    "page": s.chunk.page,
-                    "path": s.chunk.source_path,
-                }
-                for s in answer.cited_sources
-            ],
-            "flagged": answer.flagged,
-            "model": answer.model,
-            "latency": {k: round(v, 3) for k, v in answer.timings.items()},
-        }
+        } | answer.to_dict(
+            "question", "standalone_question", "refused", "cited", "flagged", "model", source_fields=CITED_FIELDS
+        )
+        if not self.log_questions:
+            entry |= {"question": None, "standalone_question": None}
+        entry["latency"] = {k: round(v, 3) for k, v in answer.timings.items()}
         self._write(entry, user)
 
     def record_outcome(

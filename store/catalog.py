@@ -91,7 +91,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE collections ADD COLUMN groups TEXT NOT NULL DEFAULT '["*"]';
     ALTER TABLE collections ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
     """,
-    # 6: the persisted BM25 index (SQLite FTS5, see rag/bm25_index.py); filled by its first `ensure`
+    # 6: the persisted BM25 index (SQLite FTS5, see store/bm25_index.py); filled by its first `ensure`
     bm25_index.MIGRATION,
 ]
 

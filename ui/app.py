@@ -145,23 +145,24 @@ def build_app(
                 elif event.kind == "answer":
                     answer = event.answer
             assert answer is not None
-            yield {
-                "stage": "answer",
-                "extract": [e.text for e in answer.extract.evidence] if answer.extract else [],
-                "verified": answer.verified,
-                "notice": answer.notice,
-                "answer": answer.text,
-                "standalone_question": answer.standalone_question,
-                "refused": answer.refused,
-                "cited": [_source_dict(s) for s in answer.cited_sources],
-                "further": [_source_dict(s) for s in answer.further_sources],
-                "timings": answer.timings,
-            }
+            yield {"stage": "answer"} | answer.to_dict(
+                "extract",
+                "verified",
+                "notice",
+                "answer",
+                "standalone_question",
+                "refused",
+                "cited",
+                "further",
+                "timings",
+                source_fields=API_SOURCE_FIELDS,
+            )
 
         gr.api(api_answer, api_name="answer", concurrency_limit=ANSWER_CONCURRENCY)
     return app
 
 
+API_SOURCE_FIELDS = ("number", "doc_id", "title", "section", "page", "text")  # per source in the API answer
 ANSWER_CONCURRENCY = 64  # questions in flight at once; only their generation steps wait in line
 
 
@@ -335,14 +336,3 @@ def _build_chat(
 def _collection_label(picked: str | None, settings: Settings) -> str:
     return ALL_LABEL if picked == ALL_COLLECTIONS else (picked or settings.collection)
 
-
-def _source_dict(source) -> dict:
-    c = source.chunk
-    return {
-        "number": source.number,
-        "doc_id": c.doc_id,
-        "title": c.title,
-        "section": c.section,
-        "page": c.page,
-        "text": c.text,
-    }

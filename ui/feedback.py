@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from kreiswissen.schema import Answer, Source
+from kreiswissen.schema import Answer
 from kreiswissen.settings import Settings, get_settings
 from store.sqlite_db import SQLiteDB
 
@@ -59,6 +59,7 @@ EXPORT_COLUMNS = [
     "comment",
 ]
 
+SOURCE_FIELDS = ("number", "title", "section", "page")  # of each cited source in a feedback row
 MAX_COMMENT = 2000  # characters; a comment is a remark, not a document
 
 
@@ -77,24 +78,19 @@ class AnswerRecord:
 
     @classmethod
     def from_answer(cls, answer: Answer, collection: str, settings: Settings) -> AnswerRecord:
-        cited = answer.cited_sources if not answer.refused else []
+        shown = answer.to_dict("question", "answer", "standalone_question", "cited", source_fields=SOURCE_FIELDS)
         # With audit.log_questions = false neither the question nor the answer (which echoes it) is kept.
         keep = settings.audit.log_questions
         return cls(
-            question=answer.question if keep else "",
-            answer=answer.text if keep else "",
-            standalone_question=answer.standalone_question if keep else None,
+            question=shown["question"] if keep else "",
+            answer=shown["answer"] if keep else "",
+            standalone_question=shown["standalone_question"] if keep else None,
             refused=answer.refused,
-            sources=[source_summary(s) for s in cited],
+            sources=shown["cited"] if not answer.refused else [],
             collection=collection,
             model=answer.model,
             settings=relevant_settings(settings),
         )
-
-
-def source_summary(source: Source) -> dict:
-    c = source.chunk
-    return {"number": source.number, "title": c.title, "section": c.section, "page": c.page}
 
 
 def relevant_settings(settings: Settings) -> dict:
