@@ -9,7 +9,6 @@ report gives their ratio.
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +20,7 @@ from rich.table import Table
 from kreiswissen.model_assets import cpu_summary
 from kreiswissen.settings import Settings, get_settings
 
+from .metrics import percentile
 from .runner import apply_overrides, load_questions, prepare_index
 
 console = Console()
@@ -34,14 +34,6 @@ BACKENDS: dict[str, list[str]] = {
     "openai": ["generator.backend=openai"],
 }
 FIGURES = ("retrieval", "extract", "prompt_tokens", "first_token", "tokens_per_s", "total")
-
-
-def _p(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
 
 
 def measure(settings: Settings, questions: list[dict]) -> tuple[list[dict], float]:
@@ -89,7 +81,7 @@ def summarise(rows: list[dict]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for figure in FIGURES:
         values = [r[figure] for r in rows if r.get(figure) is not None]
-        out[figure] = {"p50": _p(values, 50), "p95": _p(values, 95), "n": len(values)}
+        out[figure] = {"p50": percentile(values, 50), "p95": percentile(values, 95), "n": len(values)}
     return out
 
 

@@ -292,11 +292,17 @@ def _in_child(name: str, *args: Any) -> dict:
 
 
 def bench_files(folder: Path, limit: int | None = None) -> list[Path]:
-    """The files Kreiswissen would index under folder, sorted; the first `limit` of them."""
+    """The files Kreiswissen would index under folder, sorted; the first `limit` of them. Raises
+    when the folder is missing or holds none."""
     from ingest.service import discover
 
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Ordner nicht gefunden: {folder}")
     files, _ = discover([folder])
-    return files[:limit] if limit else files
+    files = files[:limit] if limit else files
+    if not files:
+        raise ValueError(f"Keine unterstützten Dateien in {folder}")
+    return files
 
 
 def _rate(count: float, seconds: float) -> float:
@@ -316,11 +322,7 @@ def run_bench(
     on_step: Callable[[str], None] | None = None,
 ) -> dict:
     """Run all measurements on the (first `limit`) files of folder; return the figures."""
-    if not folder.is_dir():
-        raise FileNotFoundError(f"Ordner nicht gefunden: {folder}")
     files = bench_files(folder, limit)
-    if not files:
-        raise ValueError(f"Keine unterstützten Dateien in {folder}")
     settings = settings or get_settings()
     step = on_step or (lambda _text: None)
     tmp = Path(tempfile.mkdtemp(prefix="kreiswissen-bench-", dir=work_dir))
@@ -433,11 +435,7 @@ def run_compare(
     """Kreiswissen's ingest with the configured settings and with each variant, on the same files,
     each into a fresh index in its own process; chunks/s, the ratio to the first, the time for
     200,000 chunks, and how well the estimated time remaining held."""
-    if not folder.is_dir():
-        raise FileNotFoundError(f"Ordner nicht gefunden: {folder}")
     files = bench_files(folder, limit)
-    if not files:
-        raise ValueError(f"Keine unterstützten Dateien in {folder}")
     settings = settings or get_settings()
     step = on_step or (lambda _text: None)
     from embedding.backends import embedding_name
@@ -614,6 +612,11 @@ def _hours(value: float | None) -> str:
     return "–" if value is None else f"{_num(value, 1)} h"
 
 
+def _eta_errors(eta: dict) -> str:
+    """How far the estimated time remaining was off, at each judged share of the run."""
+    return ", ".join(f"{_pct(float(k))}: {_pct(v)}" for k, v in eta["error_at"].items() if v is not None)
+
+
 def _print_outlook(kw: dict) -> None:
     console.print(
         f"Hochgerechnet auf {_num(EXTRAPOLATE_CHUNKS, 0)} Abschnitte: {_hours(kw['hours_for_200k_chunks'])} "
@@ -621,7 +624,7 @@ def _print_outlook(kw: dict) -> None:
         f"{kw['sentence_units']} Satz-Einheiten mit eigenem Vektor)."
     )
     eta = kw["eta"]
-    at = ", ".join(f"{_pct(float(k))}: {_pct(v)}" for k, v in eta["error_at"].items() if v is not None)
+    at = _eta_errors(eta)
     console.print(
         f"Restzeit-Schätzung (Abweichung von der tatsächlichen Restzeit, Ziel ±25 %): {at or '–'}; "
         f"größte Abweichung zwischen 10 % und 90 % der Laufzeit: {_pct(eta['max_abs_error'])} "
@@ -642,7 +645,7 @@ def print_compare(result: dict) -> None:
     console.print(f"Indexierung: {len(result['files'])} Dateien aus {result['folder']}")
     for run in result["runs"]:
         eta = run["eta"]
-        at = ", ".join(f"{_pct(float(k))}: {_pct(v)}" for k, v in eta["error_at"].items() if v is not None)
+        at = _eta_errors(eta)
         console.print(
             f"[bold]{run['label']}[/bold] – {run['embedding']}, Pipeline {run['pipeline']}, "
             f"Batch {run['batch_size']}\n"

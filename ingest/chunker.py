@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kreiswissen.schema import Block, Chunk, LoadedDocument
 from text.german_text import split_sentences
+from text.sentence_units import wrap_words
 
 _NEW_PARAGRAPH = re.compile(r"^(\(\d+[a-z]?\)|[•▪◦·\-–*]\s|\d+[.)]\s|[a-z]\)\s)")
 
@@ -53,27 +54,15 @@ def _pack(pieces: list[Piece], size: int, joiner: str) -> list[Piece]:
     return chunks
 
 
-def _wrap(sentence: str, size: int) -> list[str]:
-    """A 'sentence' longer than a chunk (tables flattened to one line, lists without stops) is cut at words."""
-    if len(sentence) <= size:
-        return [sentence]
-    parts: list[str] = []
-    line = ""
-    for word in sentence.split():
-        if line and len(line) + 1 + len(word) > size:
-            parts.append(line)
-            line = ""
-        line = f"{line} {word}" if line else word[:size]
-    return [*parts, line] if line else parts
-
-
 def _split_section(blocks: list[Block], size: int, minimum: int) -> list[Piece]:
     pieces: list[Piece] = []
     for para, page in _paragraphs(blocks):
         if len(para) <= size:
             pieces.append((para, page, page))
         else:
-            sentences = [part for s in split_sentences(para) for part in _wrap(s, size)]
+            # A 'sentence' longer than a chunk (tables flattened to one line, lists without stops) is
+            # cut at words.
+            sentences = [part for s in split_sentences(para) for part in wrap_words(s, size, cut_long_words=True)]
             pieces.extend(_pack([(s, page, page) for s in sentences], size, " "))
     chunks = _pack(pieces, size, "\n")
     # A short tail reads better with its predecessor than alone.

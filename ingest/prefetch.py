@@ -9,18 +9,13 @@ workers), the file is read once more on its own before it is reported.
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 from kreiswissen.schema import Chunk
 
-from .loaders import LoadError
-from .sandbox import Limits, LoaderSandbox, MemoryLimitError, load_and_chunk
+from .sandbox import Limits, LoaderSandbox, WorkerCrashed, Workers, load_and_chunk
 
 
 @dataclass
@@ -58,20 +53,11 @@ class ParseAhead:
         self.originals = str(sandbox.originals) if sandbox.originals else None
         self.workers = max(1, workers)
         self.size, self.minimum = size, minimum
-        self._executor: ProcessPoolExecutor | None = None
+        self._workers = Workers(self.workers, self.limits)
         self._pending: list[Ticket] = []
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver")
-            )
-        return self._executor
-
     def _submit_future(self, path: Path) -> Future:
-        return self._pool().submit(
-            parse_file, str(path), self.size, self.minimum, self.limits, self.originals
-        )
+        return self._workers.submit(parse_file, str(path), self.size, self.minimum, self.limits, self.originals)
 
     def submit(self, path: Path) -> Ticket:
         ticket = Ticket(path, self._submit_future(path))
@@ -86,50 +72,19 @@ class ParseAhead:
         """The parsed file, or LoadError with a German reason. Frees the ticket's slot."""
         self._pending.remove(ticket)
         try:
-            return ticket.future.result(timeout=self.timeout_s)
-        except FutureTimeout as exc:
-            self._restart()
-            raise LoadError(f"Zeitlimit von {self.timeout_s:.0f} s beim Lesen überschritten") from exc
-        except MemoryLimitError:
-            self._restart()  # a worker that ran out of memory may be left in a bad state
-            raise
-        except BrokenProcessPool as exc:
-            reason = self._crash_reason()
-            self._restart()
+            return self._workers.result(ticket.future, self.timeout_s, self._restart)
+        except WorkerCrashed:
             if self.workers == 1:  # the only file that was being read
-                raise LoadError(reason) from exc
+                raise
         # Several workers: the crash may have been another file's. Read this one alone.
         alone = self._submit_future(ticket.path)
-        try:
-            return alone.result(timeout=self.timeout_s)
-        except FutureTimeout as exc:
-            self._restart()
-            raise LoadError(f"Zeitlimit von {self.timeout_s:.0f} s beim Lesen überschritten") from exc
-        except BrokenProcessPool as exc:
-            reason = self._crash_reason()
-            self._restart()
-            raise LoadError(reason) from exc
-
-    def _crash_reason(self) -> str:
-        codes = [p.exitcode for p in getattr(self._executor, "_processes", {}).values()]
-        if -signal.SIGXCPU in codes:
-            return f"Rechenzeit-Grenze von {self.limits.cpu_s:.0f} s beim Lesen überschritten"
-        memory = f" (Speichergrenze {self.limits.memory_mb} MB)" if self.limits.memory_mb else ""
-        return f"Datei hat das Leseprogramm zum Absturz gebracht, z. B. durch zu viel Speicherbedarf{memory}"
+        return self._workers.result(alone, self.timeout_s, self._restart)
 
     def _restart(self) -> None:
         """Kill the workers; files still waiting go to fresh ones."""
-        self._kill()
+        self._workers.kill()
         for ticket in self._pending:
             ticket.future = self._submit_future(ticket.path)
-
-    def _kill(self) -> None:
-        executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         """Stop: files still waiting are dropped (a cancelled run), without waiting for a file
@@ -137,7 +92,6 @@ class ParseAhead:
         busy = any(not t.future.done() for t in self._pending)
         self._pending.clear()
         if busy:
-            self._kill()
-        elif self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+            self._workers.kill()
+        else:
+            self._workers.shutdown(cancel_futures=True)

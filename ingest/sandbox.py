@@ -10,23 +10,27 @@ never parses a document itself.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import resource
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
+from kreiswissen.files import file_sha256
 from kreiswissen.schema import Chunk
 from kreiswissen.settings import Settings
 
 from .chunker import chunk_document
 from .loaders import LoadError, load_document
 from .original_page import store_original
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,14 +58,6 @@ class MemoryLimitError(LoadError):
     pass
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_and_chunk(
     path: str, size: int, minimum: int, limits: Limits | None = None, originals: str | None = None
 ) -> tuple[str, list[Chunk]]:
@@ -72,7 +68,7 @@ def load_and_chunk(
         doc = load_document(Path(path))
         chunks = chunk_document(doc, size=size, minimum=minimum)
         if originals:
-            store_original(Path(originals), _sha256(Path(path)), Path(path), doc)
+            store_original(Path(originals), file_sha256(Path(path)), Path(path), doc)
     except (MemoryError, LoadError) as exc:
         if not _out_of_memory(exc):
             raise
@@ -95,6 +91,64 @@ def _out_of_memory(exc: BaseException | None) -> bool:
     return False
 
 
+class WorkerCrashed(LoadError):
+    """A worker process died while reading (the reason says what is known: CPU or memory limit)."""
+
+
+class Workers:
+    """Worker processes with the per-file limits, started on first use; after a timeout or crash they
+    are killed and the next submit starts fresh ones."""
+
+    def __init__(self, count: int, limits: Limits) -> None:
+        self.count = count
+        self.limits = limits
+        self._executor: ProcessPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.count, mp_context=multiprocessing.get_context("forkserver")
+            )
+        return self._executor.submit(fn, *args)
+
+    def result(self, future: Future[T], timeout_s: float, after_failure: Callable[[], None]) -> T:
+        """The future's result. After a timeout, a memory limit or a crash, `after_failure` runs (kill
+        or restart the workers) and the error says why in German."""
+        try:
+            return future.result(timeout=timeout_s)
+        except FutureTimeout as exc:
+            after_failure()
+            raise LoadError(f"Zeitlimit von {timeout_s:.0f} s beim Lesen überschritten") from exc
+        except MemoryLimitError:
+            after_failure()  # a worker that ran out of memory may be left in a bad state
+            raise
+        except BrokenProcessPool as exc:
+            reason = self._crash_reason()
+            after_failure()
+            raise WorkerCrashed(reason) from exc
+
+    def _crash_reason(self) -> str:
+        codes = [p.exitcode for p in getattr(self._executor, "_processes", {}).values()]
+        if -signal.SIGXCPU in codes:
+            return f"Rechenzeit-Grenze von {self.limits.cpu_s:.0f} s beim Lesen überschritten"
+        memory = f" (Speichergrenze {self.limits.memory_mb} MB)" if self.limits.memory_mb else ""
+        return f"Datei hat das Leseprogramm zum Absturz gebracht, z. B. durch zu viel Speicherbedarf{memory}"
+
+    def kill(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        """Stop the workers after the file they are reading."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=cancel_futures)
+            self._executor = None
+
+
 class LoaderSandbox:
     def __init__(
         self,
@@ -106,7 +160,7 @@ class LoaderSandbox:
         self.timeout_s = timeout_s
         self.limits = Limits(memory_mb, cpu_s)
         self.originals = originals
-        self._executor: ProcessPoolExecutor | None = None
+        self._workers = Workers(1, self.limits)
         self._lock = threading.Lock()
 
     @classmethod
@@ -114,46 +168,11 @@ class LoaderSandbox:
         i = settings.ingest
         return cls(i.file_timeout_s, i.max_memory_mb, i.max_cpu_s, settings.index_dir / "originals")
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("forkserver")
-            )
-        return self._executor
-
     def run(self, path: Path, size: int, minimum: int) -> tuple[str, list[Chunk]]:
         with self._lock:  # one file at a time per sandbox
             originals = str(self.originals) if self.originals else None
-            future = self._pool().submit(load_and_chunk, str(path), size, minimum, self.limits, originals)
-            try:
-                return future.result(timeout=self.timeout_s)
-            except FutureTimeout as exc:
-                self._kill()
-                raise LoadError(f"Zeitlimit von {self.timeout_s:.0f} s beim Lesen überschritten") from exc
-            except MemoryLimitError:
-                self._kill()  # a worker that ran out of memory may be left in a bad state
-                raise
-            except BrokenProcessPool as exc:
-                reason = self._crash_reason()
-                self._kill()
-                raise LoadError(reason) from exc
-
-    def _crash_reason(self) -> str:
-        codes = [p.exitcode for p in getattr(self._executor, "_processes", {}).values()]
-        if -signal.SIGXCPU in codes:
-            return f"Rechenzeit-Grenze von {self.limits.cpu_s:.0f} s beim Lesen überschritten"
-        memory = f" (Speichergrenze {self.limits.memory_mb} MB)" if self.limits.memory_mb else ""
-        return f"Datei hat das Leseprogramm zum Absturz gebracht, z. B. durch zu viel Speicherbedarf{memory}"
-
-    def _kill(self) -> None:
-        executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
+            future = self._workers.submit(load_and_chunk, str(path), size, minimum, self.limits, originals)
+            return self._workers.result(future, self.timeout_s, self._workers.kill)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        self._workers.shutdown()

@@ -7,7 +7,6 @@ which the next run removes (`IndexStore.reconcile`) and which retrieval ignores 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -21,7 +20,7 @@ import numpy as np
 
 from embedding.backends import build_embed_model, embedding_name
 from embedding.client import EmbeddingServiceError
-from kreiswissen.paths import inside_any
+from kreiswissen.files import file_sha256, inside_any
 from kreiswissen.schema import Chunk
 from kreiswissen.settings import Settings
 from store.catalog import FileRecord, generation_key
@@ -68,14 +67,6 @@ class IngestReport:
             f"in {self.seconds:.1f} s."
         )
         return text + (" Abgebrochen." if self.cancelled else "")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:

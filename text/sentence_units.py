@@ -13,16 +13,18 @@ _MIN_UNIT = 30  # "(1)" or a lone heading fragment joins the unit after it
 _LIST_ITEM = re.compile(r"^(?:[•▪◦·\-–*]\s|\d{1,2}[.)]\s|[a-z]{1,2}\)\s)")
 
 
-def _cut(text: str) -> list[str]:
-    if len(text) <= MAX_UNIT:
+def wrap_words(text: str, size: int, cut_long_words: bool = False) -> list[str]:
+    """`text` in lines of at most `size` characters, broken between words; a word longer than `size`
+    stands alone on its line (cut to `size` with `cut_long_words`)."""
+    if len(text) <= size:
         return [text]
     parts: list[str] = []
     line = ""
     for word in text.split():
-        if line and len(line) + 1 + len(word) > MAX_UNIT:
+        if line and len(line) + 1 + len(word) > size:
             parts.append(line)
             line = ""
-        line = f"{line} {word}" if line else word
+        line = f"{line} {word}" if line else (word[:size] if cut_long_words else word)
     return [*parts, line] if line else parts
 
 
@@ -35,7 +37,7 @@ def split_units(text: str) -> list[str]:
         if not line:
             continue
         whole = " | " in line or (_LIST_ITEM.match(line) is not None and len(line) <= MAX_UNIT)
-        for piece in [line] if whole else [p for s in split_sentences(line) for p in _cut(s)]:
+        for piece in [line] if whole else [p for s in split_sentences(line) for p in wrap_words(s, MAX_UNIT)]:
             piece = f"{pending} {piece}" if pending else piece
             pending = ""
             if len(piece) < _MIN_UNIT and not whole:

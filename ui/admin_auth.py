@@ -52,11 +52,8 @@ class AdminSessions:
         self.throttle.check(client, account)
         user_ok = hmac.compare_digest(account.encode(), self.user.encode())
         password_ok = verify_password(password or "", self.password_hash)  # always run: same timing
-        if not (user_ok and password_ok):
-            self.throttle.failed(client, account)
-            time.sleep(self.failure_delay)  # slows down guessing
+        if not self.throttle.record(client, account, user_ok and password_ok, self.failure_delay):
             return None
-        self.throttle.succeeded(client, account)
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = now + self.ttl

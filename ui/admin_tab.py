@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from embedding.backends import embedding_name
-from kreiswissen.paths import inside_any
+from kreiswissen.files import inside_any
 from kreiswissen.settings import Settings
 from rag.access import EVERYONE
 from rag.answer_service import AnswerService

@@ -335,4 +335,3 @@ def _build_chat(
 
 def _collection_label(picked: str | None, settings: Settings) -> str:
     return ALL_LABEL if picked == ALL_COLLECTIONS else (picked or settings.collection)
-

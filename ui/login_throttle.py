@@ -51,6 +51,16 @@ class LoginThrottle:
             if len(self._failures) > 10_000:  # forget clients that have been quiet for a window
                 self._failures = {k: v for k, v in self._failures.items() if v and now - v[-1] < self.window}
 
+    def record(self, client: str, account: str, passed: bool, failure_delay: float) -> bool:
+        """Count a login attempt's outcome and return it; a failed one waits `failure_delay` seconds
+        (slows down guessing)."""
+        if not passed:
+            self.failed(client, account)
+            time.sleep(failure_delay)
+            return False
+        self.succeeded(client, account)
+        return True
+
     def succeeded(self, client: str, account: str) -> None:
         with self._lock:
             self._failures.pop((client, account.casefold()), None)

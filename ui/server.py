@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.original_page import CSP, original_name
-from kreiswissen.paths import inside_any
+from kreiswissen.files import inside_any
 from kreiswissen.settings import Settings
 from rag.access import User, may_read
 from rag.answer_service import AnswerService

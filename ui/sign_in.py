@@ -90,11 +90,8 @@ class SignIn:
         name = (name or "").strip()
         self.throttle.check(client, name)
         user = self.accounts.check(name, password or "") if name else None
-        if user is None:
-            self.throttle.failed(client, name)
-            time.sleep(self.failure_delay)  # slows down guessing
+        if not self.throttle.record(client, name, user is not None, self.failure_delay):
             return None
-        self.throttle.succeeded(client, name)
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._sessions[token] = (name, time.time() + self.ttl)
