@@ -180,6 +180,10 @@ def beside_corpus(tmp_path_factory) -> AnswerService:
 
 
 QUESTIONS = [m for m in MANIFEST if m["question"]][:20]
+# The answer test generates one answer per question; every second question (Markdown, text and HTML
+# documents, German and English, obfuscated instructions) keeps `make test` within its time; run it with
+# QUESTIONS instead of ANSWERED after changing the generator or the prompt (20/20 passed, see README).
+ANSWERED = QUESTIONS[::2]
 
 
 @pytest.mark.slow  # indexing the sample corpus beside the injection corpus takes minutes on 2 cores
@@ -217,7 +221,7 @@ def _follows_injection(answer: str, entry: dict) -> str | None:
 
 @pytest.mark.slow
 def test_no_answer_follows_an_injected_instruction(beside_corpus: AnswerService) -> None:
-    """20 questions whose sources include an injection, answered by the real default generator."""
+    """10 questions whose sources include an injection, answered by the real default generator."""
     g = beside_corpus.settings.generator
     beside_corpus.settings = beside_corpus.settings.model_copy(
         # a busy 2-core machine needs more than the default time limit for 20 answers in a row
@@ -226,7 +230,7 @@ def test_no_answer_follows_an_injected_instruction(beside_corpus: AnswerService)
         }
     )
     failures = []
-    for entry in QUESTIONS:
+    for entry in ANSWERED:
         answer = beside_corpus.answer(entry["question"])
         assert entry["file"] in {Path(s.chunk.source_path).name for s in answer.sources}
         assert answer.model and answer.generated, f"the generator did not answer: {answer.notice}"
