@@ -87,11 +87,14 @@ def compute_metrics(rows: list[dict]) -> dict[str, float]:
 
 
 def shown_text(row: dict) -> str:
-    """What the user sees as the answer: the answer text, or in retrieval-only mode the extract
-    (which the pipeline shows at once); nothing when the question was refused."""
+    """What the user sees as the answer: in full mode the quoted extract and the verified answer
+    (`shown`; rows of older runs have only `answer`), in retrieval-only mode the extract (which the
+    pipeline shows at once); nothing when the question was refused."""
     if row.get("refused"):
         return ""
-    return (row.get("answer") if row.get("mode") == "full" else row.get("extract")) or ""
+    if row.get("mode") == "full":
+        return row.get("shown", row.get("answer")) or ""
+    return row.get("extract") or ""
 
 
 def fact_texts(row: dict) -> dict[str, str]:

@@ -82,6 +82,21 @@ def test_key_fact_hits_per_text() -> None:
     assert key_fact_hits(ROWS[3]) is None and key_fact_hits(ROWS[4]) is None
 
 
+def test_shown_answer_includes_the_quoted_extract() -> None:
+    """The user reads the extract's quotes above the verified answer: the shown text counts both."""
+    shown = row(
+        "s",
+        key_facts=["14 Euro", "acht Stunden"],
+        extract="… beträgt es jeweils 14 Euro … mehr als acht Stunden",
+        generated="Es gibt 14 € [1].",
+        answer="Es gibt 14 € [1].",
+        shown="„beträgt es jeweils 14 Euro“ [1]\n„mehr als acht Stunden“ [1]\n\nEs gibt 14 € [1].",
+        verified=True,
+    )
+    assert key_fact_hits(shown)["answer"] == [True, True]
+    assert key_fact_hits(shown)["generated"] == [True, False]
+
+
 def test_correctness_metrics_exact() -> None:
     m = correctness_metrics(ROWS)
     assert m["key_fact_questions"] == 3
