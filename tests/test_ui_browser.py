@@ -192,6 +192,14 @@ def page(browser: BrowserContext, ui: dict) -> Iterator[Page]:
     page.close()
 
 
+SAMPLE = """() => ({
+    sources: document.querySelectorAll('#kw-sources article.kw-source').length,
+    answer: [...document.querySelectorAll('#kw-chat [data-testid="bot"]')].map(e => e.innerText)[0] ?? null,
+    busy: document.querySelector('#kw-chat [role="log"]')?.getAttribute('aria-busy'),
+    done: !!document.querySelector('#kw-good')?.checkVisibility(),
+})"""
+
+
 @pytest.fixture(scope="module")
 def answered(browser: BrowserContext, ui: dict) -> Iterator[dict]:
     """The one real answer of this module: example question 2, watched while it streams."""
@@ -201,19 +209,13 @@ def answered(browser: BrowserContext, ui: dict) -> Iterator[dict]:
     seen: list[dict] = []
     deadline = time.time() + ANSWER_TIMEOUT_MS / 1000
     while time.time() < deadline:
-        seen.append(
-            page.evaluate(
-                """() => ({
-                    sources: document.querySelectorAll('#kw-sources article.kw-source').length,
-                    answer: [...document.querySelectorAll('#kw-chat [data-testid="bot"]')].map(e => e.innerText)[0] ?? null,
-                    busy: document.querySelector('#kw-chat [role="log"]')?.getAttribute('aria-busy'),
-                    done: !!document.querySelector('#kw-good')?.checkVisibility(),
-                })"""
-            )
-        )
+        seen.append(page.evaluate(SAMPLE))
         if seen[-1]["done"]:
             break
         time.sleep(0.25)
+    # aria-busy is cleared by the step after the answer's last update: one more sample a moment later.
+    time.sleep(2)
+    seen.append(page.evaluate(SAMPLE))
     yield {"page": page, "seen": seen, "answer": wait_for_answer(page, 1, timeout=1000)}
     page.close()
 

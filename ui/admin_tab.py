@@ -174,7 +174,7 @@ def build_admin_tab(
         if not issued:
             return (None, "", f'<span role="alert">{text}</span>', gr.skip(), gr.skip(), gr.skip()) + (
                 gr.skip(),
-            ) * 7
+            ) * 8
         name = default_choice()
         return (
             issued,
@@ -183,6 +183,9 @@ def build_admin_tab(
             gr.update(visible=False),
             gr.update(visible=True),
             gr.Timer(active=True),
+            # What the panel shows now counts as seen: the first tick must not re-apply the end of an
+            # earlier run (select its collection, hide the new-collection fields) over the admin's choice.
+            progress_html(job.snapshot()),
             *panel_outputs(name),
         )
 
@@ -303,7 +306,7 @@ def build_admin_tab(
 
     admin = {"api_visibility": "private", "api_name": False}
     panel_fields = [collection, new_name, folder, folders_info, progress, summary, groups]
-    login_outputs = [token, password, login_msg, login_box, panel, timer, *panel_fields]
+    login_outputs = [token, password, login_msg, login_box, panel, timer, shown, *panel_fields]
     login.click(do_login, [user, password], login_outputs, **admin)
     password.submit(do_login, [user, password], login_outputs, **admin)
     logout.click(do_logout, [token], [token, login_box, panel, timer, summary, action_msg], **admin)
