@@ -20,7 +20,7 @@ run: install models ocr index
 test: install models browser ocr
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 	@echo "Integration tests against a real Chroma server (chroma run on 127.0.0.1):"
 	KREISWISSEN_TEST_CHROMA=http $(PY) -m pytest -q $(INTEGRATION)
 

@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 
 from kreiswissen.model_assets import cpu_summary
-from kreiswissen.settings import get_settings
+from kreiswissen.settings import PROJECT_ROOT, get_settings
 
 console = Console()
 
@@ -33,12 +33,15 @@ QUESTIONS = [
 ]
 
 
-def _start_server(max_new_tokens: int) -> str:
+def _start_server(corpus: Path, max_new_tokens: int) -> str:
     import uvicorn
 
     from ui.server import create_server
 
-    settings = get_settings()
+    from .runner import prepare_index
+
+    console.print(f"Index für {corpus} wird geprüft …")
+    settings, _ = prepare_index(get_settings(), corpus, None)  # the same cached index as bench answer
     settings = settings.model_copy(
         update={"generator": settings.generator.model_copy(update={"max_new_tokens": max_new_tokens})}
     )
@@ -111,6 +114,9 @@ def load_command(
     url: Annotated[
         str | None, typer.Option(help="Laufende Instanz auf diesem Rechner (Standard: eigene)")
     ] = None,
+    corpus: Annotated[
+        Path, typer.Option(help="Ordner mit den Dokumenten der eigenen Instanz")
+    ] = PROJECT_ROOT / "corpus",
     deadline: Annotated[float, typer.Option(help="Höchstdauer in Sekunden")] = 1500,
     max_new_tokens: Annotated[int, typer.Option(help="Antwortlänge der eigenen Instanz")] = 96,
     out: Annotated[Path | None, typer.Option(help="Ergebnis als JSON")] = None,
@@ -119,7 +125,7 @@ def load_command(
     if url and urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
         console.print("[red]Der Lasttest läuft nur gegen Adressen dieses Rechners (127.0.0.1).[/red]")
         raise typer.Exit(2)
-    url = url or _start_server(max_new_tokens)
+    url = url or _start_server(corpus, max_new_tokens)
     result = run_load(url, clients, deadline)
     console.print(
         f"{result['answered']}/{result['clients']} beantwortet, Fehler: {len(result['errors'])}, "

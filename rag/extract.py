@@ -25,10 +25,12 @@ from text.sentence_units import split_units
 # Weights of the unit score and the selection bars: chosen on the project's own set by a small grid
 # (eval/corpus_eval.jsonl, key facts of the extract), checked on the dev set (README, "Figures").
 W_DENSE, W_LEXICAL, W_CUE, W_RANK = 0.5, 0.3, 0.1, 0.25
-MAX_EXTRACT_UNITS = 4  # sentences, list items or table rows
-MAX_EXTRACT_CHARS = 700
-SECOND_UNIT_SHARE = 0.95  # a unit of another chunk joins the extract when it scores this share of the best
-SAME_CHUNK_SHARE = 0.5  # … a unit of the best unit's own chunk already at this share
+# Size and bars chosen the same way (own set, best key-fact accuracy, then the shorter extract): a long
+# § spreads its answer over several Absätze and chunks, so the extract may hold up to 8 units.
+MAX_EXTRACT_UNITS = 8  # sentences, list items or table rows
+MAX_EXTRACT_CHARS = 900
+SECOND_UNIT_SHARE = 0.95  # a unit of another section joins the extract when it scores this share of the best
+SAME_SECTION_SHARE = 0.5  # … a unit of the best unit's own section (any of its chunks) already at this share
 
 _AMOUNT = re.compile(r"\d[\d.\s]*(?:,\d+)?\s*(?:€|euro|eur\b|cent|prozent|%|v\.\s*h\.)", re.I)
 _DURATION = re.compile(
@@ -158,8 +160,12 @@ def _with_list(units_of_chunk: dict[int, Unit], best: Unit) -> list[Unit]:
     return picked
 
 
+def _section(unit: Unit) -> tuple[str, str]:
+    return unit.source.chunk.doc_id, unit.source.chunk.section
+
+
 def pick_extract(ranked: list[Unit]) -> Extract:
-    """The best one to three units, quoted verbatim, in reading order."""
+    """The best units (a few sentences, or a list with its introduction), quoted verbatim, in reading order."""
     if not ranked:
         return Extract(evidence=[])
     by_chunk: dict[str, dict[int, Unit]] = {}
@@ -168,13 +174,12 @@ def pick_extract(ranked: list[Unit]) -> Extract:
     best = ranked[0]
     picked = _with_list(by_chunk[best.source.chunk.id], best)
     size = sum(len(u.text) for u in picked)
-    # An answer usually sits in one section: further units of the best unit's chunk join at a lower
-    # bar than units of other chunks (which may belong to another case entirely).
+    # An answer usually sits in one section: further units of the best unit's section (a long § spans
+    # several chunks) join at a lower bar than units of other sections (maybe another case entirely).
     for u in ranked[1:]:
         if len(picked) >= MAX_EXTRACT_UNITS:
             break
-        same = u.source.chunk.id == best.source.chunk.id
-        bar = SAME_CHUNK_SHARE if same else SECOND_UNIT_SHARE
+        bar = SAME_SECTION_SHARE if _section(u) == _section(best) else SECOND_UNIT_SHARE
         if u.score < bar * best.score or u in picked or size + len(u.text) > MAX_EXTRACT_CHARS:
             continue
         picked.append(u)

@@ -156,8 +156,11 @@ class TransformersGenerator:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def prompt_tokens(self, messages: list[Message]) -> int:
-        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        return len(ids["input_ids"] if isinstance(ids, dict) else ids)
+        # a BatchEncoding (not a dict subclass): its len() would count its keys
+        ids = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=True, return_dict=True
+        )
+        return len(ids["input_ids"])
 
     def warm(self, messages: list[Message]) -> None:
         for _ in self.stream(messages, 1, 0.0):

@@ -169,6 +169,9 @@ def test_quantities_skip_citations_and_list_enumerators() -> None:
     # a single "31. März" or "14. Lebensmonat" at the start is a date / an ordinal, not a list
     assert _kv("31. März") == [("date", "--03-31")]
     assert _kv("14. Lebensmonat") == [("number", "14")]
+    # items quoted from a § list, alone or after an ellipsis, keep no enumerator either
+    assert _kv("„4. wer Angehöriger ist;“ [1]\n„5. wer beschäftigt ist“ [1]") == []
+    assert _kv("Haushaltsmitglied ist auch, wer … 1. als Ehegatte … 3 Monate") == [("duration", "3 monat")]
 
 
 def test_supported_and_unsupported_quantities() -> None:

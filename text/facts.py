@@ -294,6 +294,9 @@ _QUANTITY = re.compile(
 _CITATION = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 _BULLET = re.compile(r"^\s*[-*•]\s+", re.M)
 _ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)]\s+", re.M)
+# A list item quoted on its own ("„4. wer Angehöriger …“", "… 1. als Ehegatte …"): an enumerator
+# after an opening quote or an ellipsis, followed by a lower-case word, is no fact ("14. Lebensmonat" is).
+_QUOTED_ITEM = re.compile(r"(?:^|(?<=[„\"»…]))\s*\d{1,2}[.)]\s+(?=[a-zäöüß])", re.M)
 _MULTIPLIER = {"tsd.": 1000, "mio.": 10**6, "millionen": 10**6, "mrd.": 10**9, "milliarden": 10**9}
 
 
@@ -363,7 +366,7 @@ def quantities(text: str) -> list[Quantity]:
 
 @lru_cache(maxsize=8192)
 def _quantities(text: str) -> tuple[Quantity, ...]:
-    text = _BULLET.sub("", _CITATION.sub(" ", text))
+    text = _QUOTED_ITEM.sub("", _BULLET.sub("", _CITATION.sub(" ", text)))
     # "1. " at line starts is a list only where two lines have one ("31. März" alone is a date)
     if len(_ENUMERATOR.findall(text)) >= 2:
         text = _ENUMERATOR.sub("", text)
