@@ -1,4 +1,4 @@
-"""Cross-validation picks the middle of a good region of the weight grid, not a lone spike."""
+"""Cross-validation picks a weight inside a good region of the grid, not a lone spike."""
 
 from __future__ import annotations
 
@@ -19,5 +19,5 @@ def test_a_plateau_beats_a_single_better_weight() -> None:
     plateau = {(d, t): 0.8 for d in DENSE_WEIGHTS[1:4] for t in SENTENCE_WEIGHTS[0:3]}
     scores = _scores({spike: 0.9, **plateau})
     best = max(scores, key=lambda w: (_smoothed(scores, w), *_objective(scores[w])))
-    assert best == (DENSE_WEIGHTS[2], SENTENCE_WEIGHTS[1])  # the plateau's centre
+    assert best in plateau
     assert max(scores, key=lambda w: _objective(scores[w])) == spike  # what the plain argmax would take
