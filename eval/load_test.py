@@ -77,14 +77,20 @@ def run_load(url: str, clients: int, deadline_s: float) -> dict:
             client = Client(url, verbose=False)
             t0 = time.time()  # from the question, not from the client's connection set-up
             job = client.submit(question, api_name="/answer")
+            # Polled, not iterated: gradio_client's iterator waits forever for a job that failed.
             answer: dict = {}
-            for output in job:  # the extract first, then the checked answer
-                if extract_s is None and output.get("stage") == "extract":
-                    extract_s = time.time() - t0
-                answer = output
+            while True:
+                for output in job.outputs():  # the extract first, then the checked answer
+                    if extract_s is None and output.get("stage") == "extract":
+                        extract_s = time.time() - t0
+                    answer = output
+                if job.done():
+                    break
                 if time.time() - started > deadline_s:
+                    job.cancel()
                     raise TimeoutError("Frist des Lasttests überschritten")
-            answer = job.result(timeout=max(1.0, deadline_s - (time.time() - started))) or answer
+                time.sleep(0.05)
+            answer = job.result(timeout=5) or answer  # raises what the job failed with
             ok = bool(answer.get("answer", "").strip())
             error = "" if ok else "leere Antwort"
         except Exception as exc:  # every failure is counted, none ends the test

@@ -98,7 +98,7 @@ class GeneratorSettings(BaseModel):
     temperature: float = Field(0.0, description="0 = greedy decoding (deterministic)")
     context_window: int = Field(4096, description="Model context window in tokens")
     context_budget: int = Field(
-        220,
+        180,
         description="Tokens of source text given to the model: the extract's sentences and their context. "
         "On a CPU every 100 prompt tokens cost about 2 s before the first word",
     )
