@@ -36,6 +36,7 @@ QUESTIONS = [
 def _start_server(corpus: Path, max_new_tokens: int) -> str:
     import uvicorn
 
+    from rag.answer_service import AnswerService
     from ui.server import create_server
 
     from .runner import prepare_index
@@ -45,11 +46,16 @@ def _start_server(corpus: Path, max_new_tokens: int) -> str:
     settings = settings.model_copy(
         update={"generator": settings.generator.model_copy(update={"max_new_tokens": max_new_tokens})}
     )
+    # Warmed like `kreiswissen serve` warms it (model loaded, fixed prompt evaluated), but before
+    # the clients come: the figures are those of a running server, not of its first minute.
+    console.print("Sprachmodell wird geladen …")
+    service = AnswerService(settings)
+    service.warm()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_server(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_server(settings, service), host="127.0.0.1", port=port, log_level="warning")
     )
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{port}"
@@ -74,7 +80,8 @@ def run_load(url: str, clients: int, deadline_s: float) -> dict:
         t0 = time.time()
         extract_s = None
         try:
-            client = Client(url, verbose=False)
+            # 20 clients on a busy 2-core server: the set-up may wait longer than httpx's default 5 s
+            client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})
             t0 = time.time()  # from the question, not from the client's connection set-up
             job = client.submit(question, api_name="/answer")
             # Polled, not iterated: gradio_client's iterator waits forever for a job that failed.
