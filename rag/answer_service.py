@@ -19,6 +19,7 @@ from embedding.backends import build_embed_model
 from kreiswissen.schema import Answer, Extract, Source
 from kreiswissen.settings import Settings
 from store.index_store import IndexStore
+from text.german_text import load_splitter
 
 from .access import NotReadable, User
 from .audit_log import AuditLog
@@ -89,6 +90,8 @@ class AnswerService:
     def warm(self) -> None:
         """Server start, not the first question: load the compound splitter and each collection's BM25
         engine (one search each), then the generator with the fixed system prompt evaluated."""
+        if self.settings.retrieval.decompound:
+            load_splitter()
         for name in self.collections():
             try:
                 self.retrieve("Wie hoch ist die Gebühr für einen Antrag?", name)

@@ -58,3 +58,32 @@ def test_decompounding_finds_the_used_car_section(tmp_path: Path) -> None:
     on = [n.node.node_id for n in BM25Retriever(catalog, "c", 5, decompound=True).retrieve(question)]
     assert set(on) == {"c0", "c1", "c2"}, on  # all that mention "Personalausweis"
     assert BM25Retriever(catalog, "c", 5, decompound=False).retrieve(question) == []
+
+
+def test_many_first_questions_at_once_load_the_splitter_table_once(monkeypatch) -> None:
+    """20 questions at a fresh server each parsed split_words' n-gram table (seconds each, under the
+    GIL): every extract came after 18 s. Loaded once, under a lock, by whoever comes first."""
+    import json
+    import threading
+
+    import split_words.splitter as sw
+
+    from text import german_text
+
+    loads = []
+    real_load = json.load
+
+    def counting_load(f, *args, **kwargs):
+        loads.append(f.name)
+        return real_load(f, *args, **kwargs)
+
+    monkeypatch.setattr(sw, "ngram_probs", None)
+    monkeypatch.setattr(sw.json, "load", counting_load)
+    german_text._load_splitter.cache_clear()
+    threads = [threading.Thread(target=german_text.load_splitter) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1
+    assert german_text.load_splitter().split_compound("Gebrauchtwagen")[0][1:] == ("Gebraucht", "Wagen")

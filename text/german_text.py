@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -222,10 +223,23 @@ _MIN_SPLIT_SCORE = -0.7
 _LETTERS = re.compile(r"[a-zäöüß]+")
 
 
-@lru_cache(maxsize=1)
-def _splitter():  # loaded on first use: its n-gram table takes a few seconds and ~350 MB
-    from split_words import Splitter
+_SPLITTER_LOCK = threading.Lock()
 
+
+def load_splitter():
+    """The compound splitter with its n-gram table loaded (a few seconds, ~350 MB): once, under a
+    lock — split_words loads the table on its first split, in every thread that gets there first
+    (20 questions at once each parsed the JSON: 18 s to the first extract)."""
+    with _SPLITTER_LOCK:
+        return _load_splitter()
+
+
+@lru_cache(maxsize=1)
+def _load_splitter():
+    from split_words import Splitter
+    from split_words.splitter import get_ngram_probs
+
+    get_ngram_probs()
     return Splitter()
 
 
@@ -235,7 +249,7 @@ def _split(word: str) -> tuple[str, ...]:
     'personalausweis', 'behörde', 'personal', 'ausweis'); empty for words that are no compound."""
     if len(word) < 2 * _MIN_PART:
         return ()
-    for score, head, tail in _splitter().split_compound(word):
+    for score, head, tail in load_splitter().split_compound(word):
         if score <= _MIN_SPLIT_SCORE:
             return ()
         if len(head) >= _MIN_PART and len(tail) >= _MIN_PART:
