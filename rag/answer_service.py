@@ -222,21 +222,22 @@ class AnswerService:
     def _stream(
         self, asked: str, question: str, collection: str | None, started: float, allowed: set[str] | None
     ) -> Iterator[Event]:
-        retrieved = self.retrieve(question, collection, allowed=allowed)
-        timings = {"retrieval": retrieved.seconds}
-        yield Event("sources", sources=retrieved.sources)
+        with self.queue.searching():  # a generation that is about to start waits for this extract
+            retrieved = self.retrieve(question, collection, allowed=allowed)
+            timings = {"retrieval": retrieved.seconds}
+            yield Event("sources", sources=retrieved.sources)
 
-        relevance = assess(question, retrieved, self.settings.retrieval)
-        if not relevance.relevant:
-            log.info("gate refused (dense %.3f, coverage %.2f)", relevance.best_dense, relevance.coverage)
-            yield Event(
-                "answer", answer=Answer(asked, REFUSAL, retrieved.sources, refused=True, timings=timings)
-            )
-            return
+            relevance = assess(question, retrieved, self.settings.retrieval)
+            if not relevance.relevant:
+                log.info("gate refused (dense %.3f, coverage %.2f)", relevance.best_dense, relevance.coverage)
+                yield Event(
+                    "answer", answer=Answer(asked, REFUSAL, retrieved.sources, refused=True, timings=timings)
+                )
+                return
 
-        ranked = self.scored_units(question, retrieved)
-        extract = self._extract(ranked)
-        timings["extract"] = time.perf_counter() - started
+            ranked = self.scored_units(question, retrieved)
+            extract = self._extract(ranked)
+            timings["extract"] = time.perf_counter() - started
         yield Event("extract", extract=extract)
 
         g = self.settings.generator
