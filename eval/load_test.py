@@ -74,6 +74,9 @@ def run_load(url: str, clients: int, deadline_s: float) -> dict:
     started = time.time()
     results: list[dict] = []
     lock = threading.Lock()
+    # All clients connect first (page and API info, as a browser does long before the question), then
+    # ask at the same moment: the figures are those of 20 questions at once, not of 20 page loads.
+    ready = threading.Barrier(clients)
 
     def one(i: int) -> None:
         question = QUESTIONS[i % len(QUESTIONS)]
@@ -82,6 +85,7 @@ def run_load(url: str, clients: int, deadline_s: float) -> dict:
         try:
             # 20 clients on a busy 2-core server: the set-up may wait longer than httpx's default 5 s
             client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})
+            ready.wait(timeout=300)
             t0 = time.time()  # from the question, not from the client's connection set-up
             job = client.submit(question, api_name="/answer")
             # Polled, not iterated: gradio_client's iterator waits forever for a job that failed.
