@@ -4,6 +4,7 @@ list items and tables (one " | "-joined line per row), in document order."""
 from __future__ import annotations
 
 import re
+import sys
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,12 @@ from kreiswissen.schema import LoadedDocument
 
 from .builder import BlockBuilder
 from .errors import LoadError
+
+# odfpy appends its own package folder to sys.path on import (a Python 2 leftover). Left there, a
+# worker process started afterwards (it inherits sys.path) finds odf/text.py before this project's
+# `text` package: every file read by such a worker failed. Its modules are loaded now; drop the entry.
+_ODF_DIR = str(Path(dc.__file__).parent)
+sys.path[:] = [p for p in sys.path if p != _ODF_DIR]
 
 _ODT_MIMETYPE = "application/vnd.oasis.opendocument.text"  # also -template, -master
 _KINDS = {
