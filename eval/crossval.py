@@ -46,13 +46,10 @@ def _objective(m: dict[str, float]) -> tuple[float, float]:
 
 
 def _smoothed(scores: dict[tuple[float, float], dict[str, float]], w: tuple[float, float]) -> float:
-    """Mean objective of `w` and its neighbours on the grid (one step in either weight)."""
-    di, si = DENSE_WEIGHTS.index(w[0]), SENTENCE_WEIGHTS.index(w[1])
-    near = [
-        (d, t)
-        for d in DENSE_WEIGHTS[max(0, di - 1) : di + 2]
-        for t in SENTENCE_WEIGHTS[max(0, si - 1) : si + 2]
-    ]
+    """Mean objective of `w` and the scored weights within one grid step of it in either weight
+    (a default off the grid has its grid neighbours too)."""
+    step_d, step_s = DENSE_WEIGHTS[1] - DENSE_WEIGHTS[0], SENTENCE_WEIGHTS[1] - SENTENCE_WEIGHTS[0]
+    near = [n for n in scores if abs(n[0] - w[0]) <= step_d + 1e-9 and abs(n[1] - w[1]) <= step_s + 1e-9]
     return sum(_objective(scores[n])[0] for n in near) / len(near)
 
 
@@ -83,9 +80,7 @@ def crossval(settings: Settings, sets: dict[str, tuple[Path, Path]]) -> list[dic
     from .runner import load_questions, prepare_index
 
     default = (settings.retrieval.rerank_dense_weight, settings.retrieval.rerank_sentence_weight)
-    grid = list(itertools.product(DENSE_WEIGHTS, SENTENCE_WEIGHTS))
-    if default not in grid:
-        raise ValueError(f"default weights {default} are not on the grid")
+    grid = list(dict.fromkeys([*itertools.product(DENSE_WEIGHTS, SENTENCE_WEIGHTS), default]))
     scores: dict[str, dict[tuple[float, float], dict[str, float]]] = {}
     for name, (questions_path, corpus) in sets.items():
         indexed, _ = prepare_index(settings, corpus, None)
@@ -102,7 +97,7 @@ def crossval(settings: Settings, sets: dict[str, tuple[Path, Path]]) -> list[dic
                 "on_tuned": scores[tuned][best],
                 "on_reported": scores[reported][best],
                 "default_on_reported": scores[reported][default],
-                "grid": {f"{d:.2f}/{t:.2f}": scores[tuned][(d, t)] for d, t in grid},
+                "grid": {f"{d:.2f}/{t:.2f}": scores[tuned][(d, t)] for d, t in grid},  # default included
             }
         )
     return out

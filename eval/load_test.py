@@ -84,8 +84,10 @@ def run_load(url: str, clients: int, deadline_s: float) -> dict:
         extract_s = None
         try:
             # 20 clients on a busy 2-core server: the set-up may wait longer than httpx's default 5 s
-            client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})
-            ready.wait(timeout=300)
+            try:
+                client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})
+            finally:
+                ready.wait(timeout=300)  # a client that failed to connect must not hold the others back
             t0 = time.time()  # from the question, not from the client's connection set-up
             job = client.submit(question, api_name="/answer")
             # Polled, not iterated: gradio_client's iterator waits forever for a job that failed.
