@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -74,7 +76,8 @@ class LlamaCppGenerator:
             bos_token="",
             stop_token_ids=[eos],
         )
-        self._lock = threading.Lock()  # one Llama context: one generation at a time
+        # Every llama.cpp call runs in this one thread (one Llama context: one generation at a time).
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="llama-cpp", initializer=_yield_to_searches)
 
     def _prompt(self, messages: list[Message]) -> tuple[str, list[str]]:
         response = self._format(messages=messages)
@@ -90,29 +93,60 @@ class LlamaCppGenerator:
 
     def warm(self, messages: list[Message]) -> None:
         prompt, _ = self._prompt(messages)
-        with self._lock:
-            self.llm.create_completion(prompt, max_tokens=1, temperature=0.0)
+        self._worker.submit(self.llm.create_completion, prompt, max_tokens=1, temperature=0.0).result()
 
     def stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
         prompt, stop = self._prompt(messages)
-        with self._lock:
-            pieces = self.llm.create_completion(
-                prompt,
-                max_tokens=max_new_tokens,
-                temperature=temperature,
-                top_p=1.0,
-                top_k=0 if temperature > 0 else 1,
-                repeat_penalty=1.0,
-                seed=self.seed,
-                stop=stop,
-                stream=True,
-            )
+        pieces: queue.Queue[str | BaseException | None] = queue.Queue()
+        stopped = threading.Event()
+
+        def generate() -> None:
             try:
-                for piece in pieces:
-                    if text := piece["choices"][0]["text"]:
-                        yield text
+                completion = self.llm.create_completion(
+                    prompt,
+                    max_tokens=max_new_tokens,
+                    temperature=temperature,
+                    top_p=1.0,
+                    top_k=0 if temperature > 0 else 1,
+                    repeat_penalty=1.0,
+                    seed=self.seed,
+                    stop=stop,
+                    stream=True,
+                )
+                try:
+                    for piece in completion:
+                        if stopped.is_set():
+                            break  # a cancelled answer stops evaluating after this token
+                        if text := piece["choices"][0]["text"]:
+                            pieces.put(text)
+                finally:
+                    completion.close()
+            except BaseException as exc:  # handed to the reader's thread
+                pieces.put(exc)
             finally:
-                pieces.close()  # a cancelled answer stops evaluating at once
+                pieces.put(None)
+
+        self._worker.submit(generate)
+        try:
+            while (item := pieces.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stopped.set()
+
+
+GENERATION_NICENESS = 10  # CPU share about 1:9 against normal threads while both want the cores
+
+
+def _yield_to_searches() -> None:
+    """Lower the generation thread's CPU priority (Linux: per thread). The OpenMP threads llama.cpp
+    starts from it inherit it, so with 20 questions at once the searches and the streaming of extracts
+    to the other users take the cores first, and a generation alone still gets them all."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), GENERATION_NICENESS)
+    except OSError as exc:  # another OS or no permission: generation keeps the normal priority
+        log.info("could not lower the generation thread's priority: %s", exc)
 
 
 def torch_dtype(setting: str):

@@ -54,9 +54,16 @@ def _latin(ch: str) -> str:
     return ch
 
 
+# Characters that fold to themselves: the common case of German text, skipped without a loop (every
+# sentence of every retrieved chunk is folded per question).
+_PLAIN = re.compile(r"[\x00-\x7fäöüÄÖÜß§€„“”‚‘’–—°«»·]*")
+
+
 def fold_unicode(text: str) -> str:
     """NFKC, invisible format characters (zero-width space, soft hyphen, BOM) removed, lookalikes mapped."""
     text = unicodedata.normalize("NFKC", text)
+    if _PLAIN.fullmatch(text):
+        return text
     out = []
     for ch in text:
         cat = unicodedata.category(ch)

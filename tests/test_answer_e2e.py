@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -61,7 +64,23 @@ def test_closing_the_stream_stops_generation_at_once(answer_service) -> None:
     pieces = [next(stream) for _ in range(3)]
     stream.close()
     assert "".join(pieces).strip()
-    # the Llama context is free again: a second generation starts right away (it would block on the lock)
+    # the Llama context is free again: a second generation starts right away (it would wait for the
+    # ~400 tokens of the first, half a minute and more, had closing not stopped it)
+    started = time.perf_counter()
     again = generator.stream(messages, 2, 0.0)
     assert next(again)
     again.close()
+    assert time.perf_counter() - started < 10
+
+
+def test_generation_runs_at_a_lower_cpu_priority_than_searches(answer_service) -> None:
+    """With many questions at once the searches (and so everyone's extract) come before generation."""
+    generator = answer_service.generator
+    stream = generator.stream([{"role": "user", "content": "Sag Hallo."}], 2, 0.0)
+    assert next(stream)
+    stream.close()
+    llama = [t for t in threading.enumerate() if t.name.startswith("llama-cpp")]
+    assert llama, "llama.cpp runs in its own thread"
+    assert all(
+        os.getpriority(os.PRIO_PROCESS, t.native_id) > os.getpriority(os.PRIO_PROCESS, 0) for t in llama
+    )
