@@ -3,11 +3,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +75,62 @@ def make_settings(data_dir: Path, **overrides) -> Settings:
     return settings
 
 
+# Indexes the answer and retrieval tests read, built by the real ingest and kept between runs: a warm
+# `make test` re-embeds nothing it embedded before. Keyed by the code that builds an index, the
+# settings and every file's content; a test works on a copy, never on the cache itself.
+INDEX_CACHE = ROOT / ".venv" / "test-indexes"
+INDEX_CODE = ("ingest", "text", "embedding", "store", "kreiswissen")
+
+
+def _code_key() -> str:
+    h = hashlib.sha1()
+    for pkg in INDEX_CODE:
+        for f in sorted((ROOT / pkg).rglob("*.py")):
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _content_key(paths: list[Path], settings: Settings) -> str:
+    e, r = settings.embedding, settings.retrieval
+    h = hashlib.sha1(f"{e}|{r.chunk_size}|{r.chunk_min}".encode())
+    for path in paths:
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for f in files:
+            h.update(f"{f.resolve()}\0".encode())
+            h.update(hashlib.sha1(f.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def indexed(data_dir: Path, paths: list[Path]) -> Settings:
+    """Settings of an index of `paths` (files or folders) in `data_dir`. Against a Chroma server it
+    is built there; else copied from the cache, which is built (from the cached index of a subset of
+    `paths`, if there is one) when missing."""
+    from ingest.service import IngestService
+
+    settings = make_settings(data_dir)
+    if settings.chroma.mode == "http":
+        report = IngestService(settings).ingest(paths)
+        assert not report.failed, report.failed
+        return settings
+    code = INDEX_CACHE / _code_key()
+    for old in INDEX_CACHE.glob("*"):  # indexes built by other code are of no further use
+        if old != code:
+            shutil.rmtree(old, ignore_errors=True)
+    cache = code / _content_key(paths, settings)
+    if not cache.is_dir():
+        wanted = sorted(str(p.resolve()) for p in paths)
+        build = code / f"build-{uuid.uuid4().hex}"
+        seeds = [d for d in code.glob("*/paths.json") if set(json.loads(d.read_text())) < set(wanted)]
+        if seeds:  # only the files the seed lacks are embedded
+            shutil.copytree(max(seeds, key=lambda d: len(json.loads(d.read_text()))).parent, build)
+        report = IngestService(make_settings(build)).ingest(paths)
+        assert not report.failed, report.failed
+        (build / "paths.json").write_text(json.dumps(wanted))
+        build.rename(cache)  # complete or absent: a killed run leaves only a build-* folder
+    shutil.copytree(cache, data_dir, ignore=shutil.ignore_patterns("paths.json"))
+    return settings
+
+
 @pytest.fixture(scope="session", autouse=True)
 def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     """With KREISWISSEN_TEST_CHROMA=http the suite runs against a real `chroma run` server on loopback."""
@@ -116,13 +174,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """An index of the shipped corpus/, built once per test session."""
-    from ingest.service import IngestService
-
-    settings = make_settings(tmp_path_factory.mktemp("corpus-index"))
-    report = IngestService(settings).ingest([CORPUS])
-    assert not report.failed, report.failed
-    return settings
+    """An index of the shipped corpus/ (see `indexed`)."""
+    return indexed(tmp_path_factory.mktemp("corpus-index") / "data", [CORPUS])
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ import pytest
 
 from ingest.chunker import chunk_document
 from ingest.loaders import load_document
-from ingest.service import IngestService
 from kreiswissen.schema import Chunk, Source
 from rag.answer_service import AnswerService
 from rag.injection import (
@@ -24,7 +23,7 @@ from rag.injection import (
     neutralize,
 )
 from rag.prompt import source_block
-from tests.conftest import CORPUS, DATA, load_jsonl, make_settings
+from tests.conftest import CORPUS, DATA, indexed, load_jsonl
 
 INJECTION = DATA / "injection"
 MANIFEST = load_jsonl(INJECTION / "manifest.jsonl")
@@ -171,12 +170,12 @@ def test_a_url_asked_for_is_not_held_against_the_answer() -> None:
 
 
 @pytest.fixture(scope="module")
-def beside_corpus(tmp_path_factory) -> AnswerService:
-    """The sample corpus and the injection corpus in one collection."""
-    settings = make_settings(tmp_path_factory.mktemp("injection-beside-corpus"))
-    report = IngestService(settings).ingest([CORPUS, INJECTION])
-    assert not report.failed, report.failed
-    return AnswerService(settings)
+def beside_corpus(tmp_path_factory, corpus_settings) -> AnswerService:
+    """The sample corpus and the injection corpus in one collection (built from the corpus index,
+    which `corpus_settings` caches first)."""
+    return AnswerService(
+        indexed(tmp_path_factory.mktemp("injection-beside-corpus") / "data", [CORPUS, INJECTION])
+    )
 
 
 QUESTIONS = [m for m in MANIFEST if m["question"]][:20]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from ingest.service import IngestService
 from rag.answer_service import AnswerService
-from tests.conftest import SHARED, make_settings
+from tests.conftest import SHARED, indexed
 from text.legal_refs import find_refs, law_matches
 
 # (question, what the reader must find) — the cases first; the regex gets 6 of 15 right,
@@ -62,12 +59,8 @@ def test_legal_references_are_parsed() -> None:
 
 @pytest.fixture(scope="module")
 def laws(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("laws")
-    for name in ("bmg.md", "brkg_2005.md"):
-        shutil.copy(SHARED / "corpus-public" / name, folder)
-    settings = make_settings(tmp_path_factory.mktemp("laws-index"))
-    IngestService(settings).ingest([folder])
-    return settings
+    laws = [SHARED / "corpus-public" / name for name in ("bmg.md", "brkg_2005.md")]
+    return indexed(tmp_path_factory.mktemp("laws-index") / "data", laws)
 
 
 def test_legal_reference_goes_straight_to_the_section(laws) -> None:
