@@ -52,3 +52,22 @@ def test_extract_quotes_retrieved_sources_and_holds_the_key_facts(answer_service
     print(f"extract holds all key facts: {hits}/{with_facts} = {share:.2f}; misses: {misses}")
     assert with_facts >= 40
     assert share >= 0.8, misses
+
+
+def test_a_sentence_is_about_what_its_heading_names() -> None:
+    """A § titled "Videoüberwachung" answers a question about it, though its sentences never say
+    the word; the same sentence under another heading, from a higher-ranked chunk, does not."""
+    import numpy as np
+
+    from kreiswissen.schema import Chunk, Source
+    from rag.extract import Unit, score_units
+
+    sentence = "Sie ist zulässig, soweit sie zur Wahrnehmung des Hausrechts erforderlich ist."
+    vector = np.ones(4, dtype=np.float32)  # the same sentence: the same vector
+    sources = [
+        Source(n, Chunk(str(n), sentence, "bdsg", "Bundesdatenschutzgesetz", section, "x"), score=1.0 / n)
+        for n, section in ((1, "§ 3 Verarbeitung durch öffentliche Stellen"), (2, "§ 4 Videoüberwachung"))
+    ]
+    units = [Unit(s, 0, sentence, vector) for s in sources]
+    ranked = score_units("Was gilt für die Videoüberwachung?", [1.0, 1.0, 1.0, 1.0], units)
+    assert ranked[0].source.chunk.section == "§ 4 Videoüberwachung"
