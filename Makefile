@@ -19,6 +19,7 @@ run: install models ocr index
 
 test: install models browser ocr
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q --durations=15
 	@echo "Integration tests against a real Chroma server (chroma run on 127.0.0.1):"
@@ -68,6 +69,7 @@ $(AXE):
 
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
 
 clean-index:

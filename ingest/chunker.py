@@ -62,7 +62,9 @@ def _split_section(blocks: list[Block], size: int, minimum: int) -> list[Piece]:
         else:
             # A 'sentence' longer than a chunk (tables flattened to one line, lists without stops) is
             # cut at words.
-            sentences = [part for s in split_sentences(para) for part in wrap_words(s, size, cut_long_words=True)]
+            sentences = [
+                part for s in split_sentences(para) for part in wrap_words(s, size, cut_long_words=True)
+            ]
             pieces.extend(_pack([(s, page, page) for s in sentences], size, " "))
     chunks = _pack(pieces, size, "\n")
     # A short tail reads better with its predecessor than alone.

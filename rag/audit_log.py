@@ -66,7 +66,13 @@ class AuditLog:
             "status": "refused" if answer.refused else "answered",
             "collection": collection,
         } | answer.to_dict(
-            "question", "standalone_question", "refused", "cited", "flagged", "model", source_fields=CITED_FIELDS
+            "question",
+            "standalone_question",
+            "refused",
+            "cited",
+            "flagged",
+            "model",
+            source_fields=CITED_FIELDS,
         )
         if not self.log_questions:
             entry |= {"question": None, "standalone_question": None}

@@ -53,7 +53,11 @@ class BM25Retriever(BaseRetriever):
         k = min(self._top_k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [NodeWithScore(node=TextNode(id_=engine.ids[i]), score=float(scores[i])) for i in best if scores[i] > 0]
+        return [
+            NodeWithScore(node=TextNode(id_=engine.ids[i]), score=float(scores[i]))
+            for i in best
+            if scores[i] > 0
+        ]
 
     def scores_for(self, query: str, ids: list[str]) -> dict[str, float]:
         """BM25 scores of given chunks (for candidates the BM25 leg itself did not rank)."""

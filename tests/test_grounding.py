@@ -30,7 +30,9 @@ SOURCES = [
 
 
 def test_fabricated_citation_is_removed() -> None:
-    verdict = verify_answer("Die Umschreibung kostet 27,60 Euro [1]. Das Amt ist samstags geöffnet [9].", SOURCES)
+    verdict = verify_answer(
+        "Die Umschreibung kostet 27,60 Euro [1]. Das Amt ist samstags geöffnet [9].", SOURCES
+    )
     assert "[9]" not in verdict.text and "samstags" not in verdict.text
     assert verdict.cited == [1]
 
@@ -129,4 +131,6 @@ def test_short_questions_with_their_own_subject_are_not_followups() -> None:
     assert rewrite("Gibt es eine Frist für den Widerspruch?", previous) is None
     # … while real follow-ups still take the subject of the turn before
     assert rewrite("Was kostet es?", previous) == "Was kostet die Zulassung eines Gebrauchtwagens?"
-    assert rewrite("Wie lange dauert das?", previous) == "Wie lange dauert die Zulassung eines Gebrauchtwagens?"
+    assert (
+        rewrite("Wie lange dauert das?", previous) == "Wie lange dauert die Zulassung eines Gebrauchtwagens?"
+    )

@@ -16,8 +16,14 @@ from store.sqlite_db import SQLiteDB
 
 def _chunk(path: str, i: int, section: str) -> Chunk:
     return Chunk(
-        id=f"{path}#{i}", text=f"Text {i}", doc_id="fzv", title="FZV", section=section, source_path=path,
-        page=i + 1, position=i,
+        id=f"{path}#{i}",
+        text=f"Text {i}",
+        doc_id="fzv",
+        title="FZV",
+        section=section,
+        source_path=path,
+        page=i + 1,
+        position=i,
     )
 
 

@@ -19,7 +19,9 @@ def _sources(*texts: str) -> list[Source]:
     return [
         Source(
             number=n,
-            chunk=Chunk(id=f"c{n}", text=t, doc_id="d", title="Handbuch", section=f"{n} Abschnitt", source_path="/x"),
+            chunk=Chunk(
+                id=f"c{n}", text=t, doc_id="d", title="Handbuch", section=f"{n} Abschnitt", source_path="/x"
+            ),
             score=1.0,
         )
         for n, t in enumerate(texts, start=1)

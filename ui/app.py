@@ -130,7 +130,9 @@ def build_app(
         app.load(refresh, None, [chat_ui, about, who], api_name=False, api_visibility="private")
         about_tab.select(about_for, None, about, api_name=False, api_visibility="private")
 
-        def api_answer(question: str, history: list[str] | None = None, request: gr.Request = None) -> Iterator[dict]:  # type: ignore[assignment]
+        def api_answer(
+            question: str, history: list[str] | None = None, request: gr.Request = None
+        ) -> Iterator[dict]:  # type: ignore[assignment]
             """Answer one question (with the earlier questions of the conversation, if any) from the
             collections the caller may read. Streams twice: the extract as soon as it is there, then
             the checked answer."""

@@ -78,7 +78,9 @@ class AnswerRecord:
 
     @classmethod
     def from_answer(cls, answer: Answer, collection: str, settings: Settings) -> AnswerRecord:
-        shown = answer.to_dict("question", "answer", "standalone_question", "cited", source_fields=SOURCE_FIELDS)
+        shown = answer.to_dict(
+            "question", "answer", "standalone_question", "cited", source_fields=SOURCE_FIELDS
+        )
         # With audit.log_questions = false neither the question nor the answer (which echoes it) is kept.
         keep = settings.audit.log_questions
         return cls(

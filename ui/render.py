@@ -86,7 +86,9 @@ def sources_html(sources: list[Source], question: str, answer: Answer | None = N
 
 
 EXTRACT_HEADING = "**Fundstelle** – wörtlich aus dem Dokument, ohne KI:"
-GENERATED_HEADING = "**Antwort des Sprachmodells** – KI-generiert, Zahlen und Fristen mit den Quellen abgeglichen:"
+GENERATED_HEADING = (
+    "**Antwort des Sprachmodells** – KI-generiert, Zahlen und Fristen mit den Quellen abgeglichen:"
+)
 
 
 def extract_markdown(extract: Extract | None, sources: list[Source]) -> str:
@@ -103,7 +105,9 @@ def extract_markdown(extract: Extract | None, sources: list[Source]) -> str:
 
 def queue_markdown(position: int) -> str:
     ahead = "eine Anfrage" if position == 1 else f"{position} Anfragen"
-    return f"⏳ Die ausformulierte Antwort folgt – vor Ihnen {'wartet' if position == 1 else 'warten'} {ahead}."
+    return (
+        f"⏳ Die ausformulierte Antwort folgt – vor Ihnen {'wartet' if position == 1 else 'warten'} {ahead}."
+    )
 
 
 def answer_markdown(answer: Answer) -> str:
