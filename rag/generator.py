@@ -102,6 +102,8 @@ class LlamaCppGenerator:
 
         def generate() -> None:
             try:
+                if stopped.is_set():  # given up while an earlier generation still ran
+                    return
                 completion = self.llm.create_completion(
                     prompt,
                     max_tokens=max_new_tokens,
