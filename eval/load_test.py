@@ -48,7 +48,8 @@ def _serve(settings_data: dict, port: int) -> None:
     settings = Settings.model_validate(settings_data)
     service = AnswerService(settings)
     service.warm()
-    uvicorn.run(create_server(settings, service), host="127.0.0.1", port=port, log_level="warning")
+    app = create_server(settings, service)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)  # as `serve`
 
 
 def _start_server(corpus: Path, max_new_tokens: int) -> tuple[str, multiprocessing.process.BaseProcess]:

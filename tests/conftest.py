@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kreiswissen.files import file_sha256
 from kreiswissen.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,8 +97,7 @@ def _content_key(paths: list[Path], settings: Settings) -> str:
     for path in paths:
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for f in files:
-            h.update(f"{f.resolve()}\0".encode())
-            h.update(hashlib.sha1(f.read_bytes()).digest())
+            h.update(f"{f.resolve()}\0{file_sha256(f)}\0".encode())
     return h.hexdigest()[:16]
 
 
@@ -120,9 +120,10 @@ def indexed(data_dir: Path, paths: list[Path]) -> Settings:
     if not cache.is_dir():
         wanted = sorted(str(p.resolve()) for p in paths)
         build = code / f"build-{uuid.uuid4().hex}"
-        seeds = [d for d in code.glob("*/paths.json") if set(json.loads(d.read_text())) < set(wanted)]
+        cached = {d.parent: set(json.loads(d.read_text())) for d in code.glob("*/paths.json")}
+        seeds = {d: held for d, held in cached.items() if held < set(wanted)}
         if seeds:  # only the files the seed lacks are embedded
-            shutil.copytree(max(seeds, key=lambda d: len(json.loads(d.read_text()))).parent, build)
+            shutil.copytree(max(seeds, key=lambda d: len(seeds[d])), build)
         report = IngestService(make_settings(build)).ingest(paths)
         assert not report.failed, report.failed
         (build / "paths.json").write_text(json.dumps(wanted))
