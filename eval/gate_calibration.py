@@ -8,6 +8,9 @@ that still refuse at least `min_refusal` of the unanswerable questions, and Youd
 refused − 1, maximal). For the gate as it is built — relevant when best_dense ≥ a OR coverage ≥ b —
 the pair (a, b) is searched the same way.
 
+A question the topic veto refused (gate field "foreign": an uncommon noun no document uses) passes
+no threshold: the thresholds are searched for the questions that reach them.
+
 With few unanswerable questions (8 in the project's own set) each one moves the refusal rate a lot:
 choose thresholds on one question set and check them on another.
 """
@@ -44,9 +47,12 @@ class PairThreshold:
 
 
 def signal_values(rows: list[dict]) -> dict[str, tuple[list[float], list[float]]]:
-    """signal → (values on answerable questions, values on unanswerable ones)."""
+    """signal → (values on answerable questions, values on unanswerable ones); questions the topic
+    veto refused are left out (no threshold lets them through)."""
     out: dict[str, tuple[list[float], list[float]]] = {}
     for row in rows:
+        if _vetoed(row):
+            continue
         for name, value in (row.get("gate") or {}).items():
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
@@ -96,7 +102,7 @@ def suggest_or_gate(
     """Thresholds (a, b) for "relevant when signal₁ ≥ a or signal₂ ≥ b" with the most answered
     questions among those refusing at least `min_refusal` of the unanswerable ones."""
     pairs = [
-        (r.get("answerable", True), float(r["gate"][signals[0]]), float(r["gate"][signals[1]]))
+        (r.get("answerable", True), float(r["gate"][signals[0]]), float(r["gate"][signals[1]]), _vetoed(r))
         for r in rows
         if all(isinstance((r.get("gate") or {}).get(s), int | float) for s in signals)
     ]
@@ -107,7 +113,7 @@ def suggest_or_gate(
     best: tuple | None = None
     for a in _candidates([p[1] for p in pairs]):
         for b in _candidates([p[2] for p in pairs]):
-            passed = [(ok, x >= a or y >= b) for ok, x, y in pairs]
+            passed = [(ok, not veto and (x >= a or y >= b)) for ok, x, y, veto in pairs]
             answered = sum(p for ok, p in passed if ok) / n_pos
             refused = sum(not p for ok, p in passed if not ok) / n_neg
             if refused < min_refusal:
@@ -118,6 +124,10 @@ def suggest_or_gate(
     if best is None:
         return None
     return PairThreshold(signals, (best[1], best[2]), best[3], best[4])
+
+
+def _vetoed(row: dict) -> bool:
+    return bool((row.get("gate") or {}).get("foreign"))
 
 
 def current_rates(rows: list[dict]) -> tuple[float, float] | None:
@@ -146,7 +156,7 @@ def pair_rates(
         gate = r.get("gate") or {}
         if not all(isinstance(gate.get(s), int | float) for s in signals):
             continue
-        passes = any(float(gate[s]) >= t for s, t in zip(signals, thresholds, strict=True))
+        passes = not _vetoed(r) and any(float(gate[s]) >= t for s, t in zip(signals, thresholds, strict=True))
         if r.get("answerable", True):
             pos, answered = pos + 1, answered + passes
         else:

@@ -124,6 +124,14 @@ def gate_section(rows: list[dict]) -> tuple[list[str], str, dict[str, float]]:
     if rates := current_rates(rows):
         md += [f"Diese Einstellung: {rates[0]:.0%} der beantwortbaren Fragen zugelassen, "
                f"{rates[1]:.0%} der nicht beantwortbaren abgelehnt.", ""]  # fmt: skip
+    vetoed = [r for r in rows if (r.get("gate") or {}).get("foreign")]
+    if vetoed:
+        n_neg = sum(1 for r in rows if not r.get("answerable", True))
+        hits = sum(1 for r in vetoed if not r.get("answerable", True))
+        words = ", ".join(sorted({w for r in vetoed for w in r["gate"]["foreign"].split("; ")}))
+        md += [f"Themen-Veto (seltenes Substantiv, das in keinem Dokument vorkommt): {hits} von {n_neg} "
+               f"nicht beantwortbaren und {len(vetoed) - hits} beantwortbare Fragen abgelehnt ({words}). "
+               "Die Schwellen unten gelten für die übrigen Fragen.", ""]  # fmt: skip
     md += [
         "| Signal | beantwortbar min / Median / max | nicht beantwortbar min / Median / max "
         "| Vorschlag (≥ 75 % abgelehnt) | Youden |",

@@ -172,12 +172,17 @@ class RetrievalSettings(BaseModel):
         200, description="A split section's tail shorter than this joins the previous chunk"
     )
     gate_min_dense: float = Field(
-        0.86,
+        0.856,
         description="Relevance gate: answer when the best dense cosine reaches this (calibrated for the "
         "default embedder with `kreiswissen eval`; recalibrate after changing the embedder) ...",
     )
     gate_min_coverage: float = Field(
-        0.85, description="... or when this share of the question's content words occurs in the top sources"
+        0.633, description="... or when this share of the question's content words occurs in the top sources"
+    )
+    gate_max_zipf: float = Field(
+        3.0,
+        description="Relevance gate: refuse when the question names a noun that no document uses and that "
+        "is rarer in German than this Zipf frequency (wordfreq; 0 switches the check off)",
     )
 
 

@@ -29,7 +29,7 @@ from .generation_queue import GenerationQueue
 from .generator import Generator, build_generator
 from .injection import WARNING as INJECTION_WARNING
 from .injection import injection_followed, without_instructions
-from .prompt import REFUSAL, answer_messages, source_block
+from .prompt import REFUSAL, answer_messages, source_block, topic_refusal
 from .relevance_gate import assess
 from .retrieval import HybridRetriever, Retrieved
 from .verification import is_refusal, verify_answer
@@ -135,12 +135,14 @@ class AnswerService:
         started = time.perf_counter()
         merged = Retrieved(sources=[])
         ranked: list[tuple[float, Source]] = []
+        absent: list[str] | None = None
         for name in self.collections():
             if allowed is not None and name not in allowed:
                 continue
             part = self.retriever(name).retrieve(question, top_k)
             merged.dense |= part.dense
             merged.bm25 |= part.bm25
+            absent = part.absent if absent is None else [w for w in absent if w in part.absent]
             # Fused scores are normalised within a collection; the cosine to the question is not.
             floor = min(part.dense.values(), default=0.0)
             ranked += [(part.dense.get(s.chunk.id, floor), s) for s in part.sources]
@@ -151,6 +153,7 @@ class AnswerService:
             Source(number=i, chunk=s.chunk, score=score)
             for i, (score, s) in enumerate(ranked[:top_k], start=1)
         ]
+        merged.absent = absent or []  # absent from every collection searched
         merged.seconds = time.perf_counter() - started
         return merged
 
@@ -229,9 +232,15 @@ class AnswerService:
 
             relevance = assess(question, retrieved, self.settings.retrieval)
             if not relevance.relevant:
-                log.info("gate refused (dense %.3f, coverage %.2f)", relevance.best_dense, relevance.coverage)
+                log.info(
+                    "gate refused (dense %.3f, coverage %.2f, absent topic %r)",
+                    relevance.best_dense,
+                    relevance.coverage,
+                    relevance.foreign,
+                )
+                text = topic_refusal(relevance.foreign.split("; ")) if relevance.foreign else REFUSAL
                 yield Event(
-                    "answer", answer=Answer(asked, REFUSAL, retrieved.sources, refused=True, timings=timings)
+                    "answer", answer=Answer(asked, text, retrieved.sources, refused=True, timings=timings)
                 )
                 return
 

@@ -13,6 +13,14 @@ from .injection import mask_instructions, neutralize
 
 REFUSAL = "Dazu habe ich in den freigegebenen Dokumenten nichts gefunden."
 
+
+def topic_refusal(words: list[str]) -> str:
+    """The refusal for a question whose topic no document mentions: it names the missing words."""
+    named = " und ".join(f"„{w}“" for w in words)
+    verb = "kommt" if len(words) == 1 else "kommen"
+    return f"{named} {verb} in den freigegebenen Dokumenten nicht vor. Dazu kann ich nichts sagen."
+
+
 SYSTEM = f"""Du bist Kreiswissen, der interne Auskunftsassistent einer Kreisverwaltung. Du beantwortest \
 Fragen von Mitarbeitenden ausschließlich mit Informationen aus den nummerierten Quellen in der Nachricht.
 

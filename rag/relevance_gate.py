@@ -1,8 +1,10 @@
 """Decides before generation whether the retrieved sources can answer the question at all.
 
-Two signals, either suffices: the best dense similarity, and the share of the question's content
-words (stemmed) that occur in the top sources. Thresholds are settings, calibrated with
-`kreiswissen eval` on the unanswerable questions of the eval sets.
+First a veto: a question whose topic the collection never mentions — an uncommon noun that occurs in
+no chunk, neither whole nor as all its compound parts ("Carport", "Fischereischein") — is refused,
+and the refusal names the word. Then two signals, either suffices: the best dense similarity, and the
+share of the question's content words (stemmed) that occur in the top sources. Thresholds are
+settings, calibrated with `kreiswissen eval` on the unanswerable questions of the eval sets.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from kreiswissen.settings import RetrievalSettings
 from text.german_text import analyze
+from text.topic_words import zipf
 
 from .retrieval import Retrieved
 
@@ -20,11 +23,18 @@ class Relevance:
     best_dense: float
     coverage: float
     relevant: bool
+    foreign: str = ""  # uncommon nouns of the question that no document uses ("; "-joined)
+
+
+def foreign_topics(retrieved: Retrieved, settings: RetrievalSettings) -> list[str]:
+    """The question's nouns absent from the collection that German does not use commonly."""
+    return [w for w in retrieved.absent if zipf(w) < settings.gate_max_zipf]
 
 
 def assess(question: str, retrieved: Retrieved, settings: RetrievalSettings) -> Relevance:
+    foreign = "; ".join(foreign_topics(retrieved, settings))
     if not retrieved.sources:
-        return Relevance(0.0, 0.0, False)
+        return Relevance(0.0, 0.0, False, foreign)
     best_dense = max((retrieved.dense.get(s.chunk.id, 0.0) for s in retrieved.sources), default=0.0)
     terms = set(analyze(question))
     found: set[str] = set()
@@ -33,5 +43,5 @@ def assess(question: str, retrieved: Retrieved, settings: RetrievalSettings) -> 
     coverage = len(terms & found) / len(terms) if terms else 0.0
     # Without a dense leg (retrieval.mode = "bm25") only the word coverage can decide.
     dense_ok = best_dense >= settings.gate_min_dense if retrieved.dense else False
-    relevant = dense_ok or coverage >= settings.gate_min_coverage
-    return Relevance(best_dense, coverage, relevant)
+    relevant = not foreign and (dense_ok or coverage >= settings.gate_min_coverage)
+    return Relevance(best_dense, coverage, relevant, foreign)

@@ -23,6 +23,7 @@ from store.catalog import Catalog
 from store.index_store import IndexStore
 from text.german_text import analyze, compound_parts
 from text.legal_refs import find_refs, law_matches
+from text.topic_words import absent
 
 from .rerank import best_sentence_cosine, reciprocal_rank_fusion, score_fusion
 
@@ -78,6 +79,7 @@ class Retrieved:
     bm25: dict[str, float] = field(default_factory=dict)  # chunk id -> BM25 score
     seconds: float = 0.0
     query_embedding: list[float] | None = None  # re-used by the sentence-level scorer
+    absent: list[str] = field(default_factory=list)  # the question's nouns the collection never uses
 
 
 class HybridRetriever:
@@ -161,6 +163,7 @@ class HybridRetriever:
             bm25=bm25,
             seconds=time.perf_counter() - started,
             query_embedding=bundle.embedding,
+            absent=absent(query, self.store.catalog.bm25_engine(key).occurs),
         )
 
     def _second_stage(

@@ -251,6 +251,14 @@ class SparseBM25:
             out[docs] += idf * tf * (self.K1 + 1) / (tf + norm[docs])
         return out
 
+    def occurs(self, term: str) -> bool:
+        """Whether a live document holds the term, as a stem or as a compound part."""
+        t = self.vocab.get(term)
+        if t is None:
+            return False
+        docs, tf = self._postings(t, decompound=True)
+        return bool((self.alive[docs] & (tf > 0)).any())
+
     def _postings(self, t: int, decompound: bool) -> tuple[np.ndarray, np.ndarray]:
         parts = [p.term(t, decompound) for p in (self._base, self._delta) if p is not None]
         if len(parts) == 1:

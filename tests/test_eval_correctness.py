@@ -188,6 +188,22 @@ def test_or_gate_pair_and_signal_values() -> None:
     assert pair_rates(harder, ("best_dense", "coverage"), (0.725, 0.6)) == (1.0, pytest.approx(2 / 3))
 
 
+def test_questions_the_topic_veto_refused_pass_no_threshold() -> None:
+    rows = [
+        gate_row(True, 0.9),
+        gate_row(True, 0.6),
+        gate_row(False, 0.8) | {"gate": {"best_dense": 0.8, "coverage": 0.0, "foreign": "Carport"}},
+        gate_row(False, 0.5),
+    ]
+    # The vetoed unanswerable one is refused whatever the thresholds: 0.55 answers both answerable.
+    pair = suggest_or_gate(rows)
+    assert pair is not None and (pair.thresholds[0], pair.answered, pair.refused) == (0.55, 1.0, 1.0)
+    assert pair_rates(rows, ("best_dense", "coverage"), (0.0, 0.0)) == (1.0, 0.5)
+    assert signal_values(rows)["best_dense"] == ([0.9, 0.6], [0.5])
+    plain = [rows[0], rows[1], gate_row(False, 0.8), rows[3]]
+    assert suggest_or_gate(plain).answered == 0.5  # without the veto, 0.8 must be refused by dense
+
+
 def test_gate_calibration_across_two_runs(tmp_path: Path, capsys) -> None:
     choose, check = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     choose.write_text(

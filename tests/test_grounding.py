@@ -10,7 +10,7 @@ from kreiswissen.schema import Chunk, Source
 from kreiswissen.settings import GeneratorSettings
 from rag.followup import rewrite
 from rag.generator import OpenAICompatibleGenerator
-from rag.prompt import REFUSAL
+from rag.prompt import REFUSAL, topic_refusal
 from rag.verification import verify_answer
 
 
@@ -71,12 +71,18 @@ def test_followup_is_rewritten_before_retrieval(answer_service) -> None:
     assert any(s.chunk.doc_id.startswith(("handbuch-kfz", "verwaltungsgebuehren")) for s in first.sources)
 
 
-def test_unanswerable_question_is_refused_with_closest_documents(answer_service) -> None:
+def test_question_on_a_topic_no_document_mentions_is_refused_naming_it(answer_service) -> None:
     answer = answer_service.answer("Wie hoch ist die Hundesteuer für einen zweiten Hund?")
     assert answer.refused
-    assert answer.text == REFUSAL
+    # Neither word occurs in the corpus; "Hund" is everyday German, so only "Hundesteuer" is named.
+    assert answer.text == topic_refusal(["Hundesteuer"])
     assert answer.sources  # the closest documents are still shown
     assert answer.cited == []
+
+
+def test_off_topic_question_in_everyday_words_is_refused_by_the_signals(answer_service) -> None:
+    answer = answer_service.answer("Wie spät ist es auf dem Mond?")  # "Mond": absent, but common
+    assert answer.refused and answer.text == REFUSAL
 
 
 class _OpenAIStub(BaseHTTPRequestHandler):
