@@ -4,7 +4,13 @@ cross-encoder (none ships its weights): convex score fusion.
 First-stage RRF only sees ranks, and a candidate found by one leg has no score from the other.
 Here every candidate of either leg gets both scores — its cosine from the stored vector and its
 BM25 score — min-max normalised over the candidates and combined with a fixed weight (Bruch et al.,
-"An Analysis of Fusion Functions for Hybrid Retrieval", 2022). Not fitted to any question set.
+"An Analysis of Fusion Functions for Hybrid Retrieval", 2022).
+
+Min-max stretches BM25 to [0, 1] even when its best candidate matches only a word or two of the
+question (everyday wording against documents in official terms): the BM25 share is then noise. So
+the normalised BM25 scores are scaled by the best candidate's share of the query's BM25 ceiling (all
+its terms matched): full weight for a question in the documents' words, little for one in other words.
+Measured on both question sets (own § hit@1 0.825 → 0.873 at the default weights, dev unchanged).
 """
 
 from __future__ import annotations
@@ -55,9 +61,12 @@ def score_fusion(
     dense_weight: float,
     sentences: dict[str, float] | None = None,
     sentence_weight: float = 0.0,
+    bm25_ceiling: float | None = None,
 ) -> dict[str, float]:
     """Combined score per candidate; `embeddings` and `bm25` cover the same candidate ids. With
-    sentence scores, `sentence_weight` of the dense share goes to the chunk's best sentence."""
+    sentence scores, `sentence_weight` of the dense share goes to the chunk's best sentence. With
+    the query's `bm25_ceiling`, BM25's share is scaled by how much of the query its best candidate
+    matches."""
     q = np.asarray(query_embedding, dtype=np.float32)
     q /= np.linalg.norm(q) or 1.0
     cosine = {}
@@ -65,6 +74,9 @@ def score_fusion(
         v = np.asarray(vec, dtype=np.float32)
         cosine[cid] = float(q @ v / (np.linalg.norm(v) or 1.0))
     dense_n, bm25_n = _normalise(cosine), _normalise(bm25)
+    if bm25_ceiling:
+        confidence = min(1.0, max(bm25.values(), default=0.0) / bm25_ceiling)
+        bm25_n = {cid: v * confidence for cid, v in bm25_n.items()}
     if sentences:
         sentence_n = _normalise({cid: sentences.get(cid, min(sentences.values())) for cid in dense_n})
         dense_n = {

@@ -60,6 +60,11 @@ class BM25Retriever(BaseRetriever):
             if scores[i] > 0
         ]
 
+    def ceiling(self, query: str) -> float:
+        """The highest BM25 score this query can reach in the collection (see SparseBM25.ceiling)."""
+        terms = analyze(query) + (compound_parts(query) if self._decompound else [])
+        return self.catalog.bm25_engine(self.collection).ceiling(terms, self._decompound)
+
     def scores_for(self, query: str, ids: list[str]) -> dict[str, float]:
         """BM25 scores of given chunks (for candidates the BM25 leg itself did not rank)."""
         scored = self._scored(query)
@@ -186,7 +191,13 @@ class HybridRetriever:
             else {}
         )
         return score_fusion(
-            query_embedding, embeddings, scores, r.rerank_dense_weight, sentences, r.rerank_sentence_weight
+            query_embedding,
+            embeddings,
+            scores,
+            r.rerank_dense_weight,
+            sentences,
+            r.rerank_sentence_weight,
+            bm25_ceiling=leg.ceiling(query),
         )
 
     def _legal_ref_hits(self, query: str, key: str) -> list[str]:

@@ -259,6 +259,21 @@ class SparseBM25:
         docs, tf = self._postings(t, decompound=True)
         return bool((self.alive[docs] & (tf > 0)).any())
 
+    def ceiling(self, terms: list[str], decompound: bool) -> float:
+        """The score a document matching every query term with saturated frequency would get: the
+        sum of idf · (k1 + 1). A candidate's score over it is the share of the query it matches."""
+        alive_n = int(self.alive.sum())
+        total = 0.0
+        for term in dict.fromkeys(terms):
+            t = self.vocab.get(term)
+            if t is None:
+                continue
+            docs, tf = self._postings(t, decompound)
+            df = int((self.alive[docs] & (tf > 0)).sum())
+            if df:
+                total += max(math.log((alive_n - df + 0.5) / (df + 0.5)), 1e-6) * (self.K1 + 1)
+        return total
+
     def _postings(self, t: int, decompound: bool) -> tuple[np.ndarray, np.ndarray]:
         parts = [p.term(t, decompound) for p in (self._base, self._delta) if p is not None]
         if len(parts) == 1:
