@@ -11,7 +11,7 @@ from .report import fmt
 from .runner import run_questions
 
 # Stages are added one at a time; the last row is the default configuration.
-_OLD = {"decompound": False, "legal_parser": "regex"}  # the lexical leg before compounds/bundesrecht
+_OLD = {"decompound": False, "legal_parser": "regex", "rerank_bm25_ceiling": False}  # before compounds etc.
 CONFIGS: dict[str, dict] = {
     "dense": {"mode": "dense", "rerank": False, "legal_refs": False},
     "bm25": {"mode": "bm25", "rerank": False, "legal_refs": False, **_OLD},
@@ -23,11 +23,15 @@ CONFIGS: dict[str, dict] = {
     "+sentences": {"mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3, **_OLD},
     "+decompound": {
         "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3,
-        "decompound": True, "legal_parser": "regex",
+        "decompound": True, "legal_parser": "regex", "rerank_bm25_ceiling": False,
     },
     "+legal parser": {
         "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3,
-        "decompound": True, "legal_parser": "bundesrecht",
+        "decompound": True, "legal_parser": "bundesrecht", "rerank_bm25_ceiling": False,
+    },
+    "+BM25 ceiling": {
+        "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3,
+        "decompound": True, "legal_parser": "bundesrecht", "rerank_bm25_ceiling": True,
     },
 }  # fmt: skip
 COLUMNS = ["hit@1", "hit@5", "section_hit@1", "section_hit@5", "mrr", "section_mrr", "retrieval_p50_ms"]

@@ -154,6 +154,11 @@ class RetrievalSettings(BaseModel):
         description="Part of the dense share that goes to a chunk's best-matching sentence unit "
         "(sentence-level evidence); 0 = whole-chunk vectors only",
     )
+    rerank_bm25_ceiling: bool = Field(
+        True,
+        description="Second stage: scale BM25's share by how much of the query its best candidate matches "
+        "(its score over the query's BM25 ceiling); false = plain min-max",
+    )
     legal_refs: bool = Field(True, description="'§ 6 FZV' in a question goes straight to that section")
     legal_parser: Literal["bundesrecht", "regex"] = Field(
         "bundesrecht",

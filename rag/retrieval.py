@@ -197,7 +197,7 @@ class HybridRetriever:
             r.rerank_dense_weight,
             sentences,
             r.rerank_sentence_weight,
-            bm25_ceiling=leg.ceiling(query),
+            bm25_ceiling=leg.ceiling(query) if r.rerank_bm25_ceiling else None,
         )
 
     def _legal_ref_hits(self, query: str, key: str) -> list[str]:
