@@ -20,6 +20,7 @@ from kreiswissen.schema import Answer, Extract, Source
 from kreiswissen.settings import Settings
 from store.index_store import IndexStore
 from text.german_text import load_splitter
+from text.topic_words import zipf
 
 from .access import NotReadable, User
 from .audit_log import AuditLog
@@ -88,10 +89,12 @@ class AnswerService:
         return self._generator
 
     def warm(self) -> None:
-        """Server start, not the first question: load the compound splitter and each collection's BM25
-        engine (one search each), then the generator with the fixed system prompt evaluated."""
+        """Server start, not the first question: load the compound splitter, the word frequencies and
+        each collection's BM25 engine (one search each), then the generator with the fixed system
+        prompt evaluated."""
         if self.settings.retrieval.decompound:
             load_splitter()
+        zipf("Verwaltung")  # the topic veto's German word list (~1 s to load)
         for name in self.collections():
             try:
                 self.retrieve("Wie hoch ist die Gebühr für einen Antrag?", name)
