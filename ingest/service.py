@@ -390,16 +390,22 @@ class IngestService:
         self, ready: list[_Ready], state: Progress, progress: ProgressCallback | None, target: int
     ) -> dict[str, list[float]]:
         """Embed what the ready files need, in slices, so that progress (and the time remaining)
-        moves on while a 500-page manual embeds, not only when a file is written."""
+        moves on while a 500-page manual embeds, not only when a file is written. Progress counts
+        characters embedded, not texts: the texts go shortest first (sentence units, then chunks),
+        and by count the many quick units made the time remaining look 20–40 % too short."""
         texts = sorted({t for r in ready for t in r.todo}, key=len)
         size = sum(r.job.stat.st_size for r in ready)
+        chars = sum(map(len, texts)) or 1
         base = state.bytes_done
         vectors: dict[str, list[float]] = {}
         step = target * 4
+        embedded = 0
         for start in range(0, len(texts), step):
-            vectors |= self.embed_texts(texts[start : start + step])
+            part = texts[start : start + step]
+            vectors |= self.embed_texts(part)
+            embedded += sum(map(len, part))
             if progress and start + step < len(texts):
-                state.bytes_done = base + int(size * (start + step) / len(texts))
+                state.bytes_done = base + int(size * embedded / chars)
                 progress(state)
         state.bytes_done = base  # each file's bytes count in full when it is written
         return vectors
