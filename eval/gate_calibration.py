@@ -8,7 +8,7 @@ that still refuse at least `min_refusal` of the unanswerable questions, and Youd
 refused − 1, maximal). For the gate as it is built — relevant when best_dense ≥ a OR coverage ≥ b —
 the pair (a, b) is searched the same way.
 
-A question the topic veto refused (gate field "foreign": an uncommon noun no document uses) passes
+A question the topic veto refused (gate field "foreign": the uncommon nouns no document uses) passes
 no threshold: the thresholds are searched for the questions that reach them.
 
 With few unanswerable questions (8 in the project's own set) each one moves the refusal rate a lot:

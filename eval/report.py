@@ -128,7 +128,7 @@ def gate_section(rows: list[dict]) -> tuple[list[str], str, dict[str, float]]:
     if vetoed:
         n_neg = sum(1 for r in rows if not r.get("answerable", True))
         hits = sum(1 for r in vetoed if not r.get("answerable", True))
-        words = ", ".join(sorted({w for r in vetoed for w in r["gate"]["foreign"].split("; ")}))
+        words = ", ".join(sorted({w for r in vetoed for w in r["gate"]["foreign"]}))
         md += [f"Themen-Veto (seltenes Substantiv, das in keinem Dokument vorkommt): {hits} von {n_neg} "
                f"nicht beantwortbaren und {len(vetoed) - hits} beantwortbare Fragen abgelehnt ({words}). "
                "Die Schwellen unten gelten für die übrigen Fragen.", ""]  # fmt: skip

@@ -101,8 +101,8 @@ def run_questions(
                 }
                 for s in retrieved.sources
             ],
-            # every scalar the gate computes: the report calibrates thresholds from these signals
-            "gate": {k: v for k, v in asdict(gate).items() if isinstance(v, bool | int | float | str)},
+            # every signal the gate computes: the report calibrates thresholds from these
+            "gate": {k: v for k, v in asdict(gate).items() if isinstance(v, bool | int | float | str | list)},
             "timings": {"retrieval": retrieved.seconds},
             "key_facts": q.get("key_facts"),
             "reference_answer": q.get("answer"),

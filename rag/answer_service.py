@@ -241,7 +241,7 @@ class AnswerService:
                     relevance.coverage,
                     relevance.foreign,
                 )
-                text = topic_refusal(relevance.foreign.split("; ")) if relevance.foreign else REFUSAL
+                text = topic_refusal(relevance.foreign) if relevance.foreign else REFUSAL
                 yield Event(
                     "answer", answer=Answer(asked, text, retrieved.sources, refused=True, timings=timings)
                 )

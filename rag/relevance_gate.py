@@ -9,7 +9,7 @@ settings, calibrated with `kreiswissen eval` on the unanswerable questions of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kreiswissen.settings import RetrievalSettings
 from text.german_text import analyze
@@ -23,7 +23,7 @@ class Relevance:
     best_dense: float
     coverage: float
     relevant: bool
-    foreign: str = ""  # uncommon nouns of the question that no document uses ("; "-joined)
+    foreign: list[str] = field(default_factory=list)  # uncommon nouns of the question no document uses
 
 
 def foreign_topics(retrieved: Retrieved, settings: RetrievalSettings) -> list[str]:
@@ -32,7 +32,7 @@ def foreign_topics(retrieved: Retrieved, settings: RetrievalSettings) -> list[st
 
 
 def assess(question: str, retrieved: Retrieved, settings: RetrievalSettings) -> Relevance:
-    foreign = "; ".join(foreign_topics(retrieved, settings))
+    foreign = foreign_topics(retrieved, settings)
     if not retrieved.sources:
         return Relevance(0.0, 0.0, False, foreign)
     best_dense = max((retrieved.dense.get(s.chunk.id, 0.0) for s in retrieved.sources), default=0.0)

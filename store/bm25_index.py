@@ -238,41 +238,34 @@ class SparseBM25:
         avgdl = float(length[self.alive].mean()) or 1.0
         norm = self.K1 * (1 - self.B + self.B * length / avgdl)
         for term in dict.fromkeys(terms):
-            t = self.vocab.get(term)
-            if t is None:
-                continue
-            docs, tf = self._postings(t, decompound)
-            keep = self.alive[docs] & (tf > 0)
-            docs, tf = docs[keep], tf[keep]
-            if not len(docs):
-                continue
-            df = len(docs)
-            idf = max(math.log((alive_n - df + 0.5) / (df + 0.5)), 1e-6)
-            out[docs] += idf * tf * (self.K1 + 1) / (tf + norm[docs])
+            docs, tf = self._live(term, decompound)
+            if len(docs):
+                out[docs] += self._idf(len(docs), alive_n) * tf * (self.K1 + 1) / (tf + norm[docs])
         return out
 
     def occurs(self, term: str) -> bool:
         """Whether a live document holds the term, as a stem or as a compound part."""
-        t = self.vocab.get(term)
-        if t is None:
-            return False
-        docs, tf = self._postings(t, decompound=True)
-        return bool((self.alive[docs] & (tf > 0)).any())
+        return bool(len(self._live(term, decompound=True)[0]))
 
     def ceiling(self, terms: list[str], decompound: bool) -> float:
         """The score a document matching every query term with saturated frequency would get: the
         sum of idf · (k1 + 1). A candidate's score over it is the share of the query it matches."""
         alive_n = int(self.alive.sum())
-        total = 0.0
-        for term in dict.fromkeys(terms):
-            t = self.vocab.get(term)
-            if t is None:
-                continue
-            docs, tf = self._postings(t, decompound)
-            df = int((self.alive[docs] & (tf > 0)).sum())
-            if df:
-                total += max(math.log((alive_n - df + 0.5) / (df + 0.5)), 1e-6) * (self.K1 + 1)
-        return total
+        dfs = (len(self._live(term, decompound)[0]) for term in dict.fromkeys(terms))
+        return sum(self._idf(df, alive_n) * (self.K1 + 1) for df in dfs if df)
+
+    @staticmethod
+    def _idf(df: int, alive_n: int) -> float:
+        return max(math.log((alive_n - df + 0.5) / (df + 0.5)), 1e-6)
+
+    def _live(self, term: str, decompound: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The live documents holding the term, with its (weighted) frequency in each."""
+        t = self.vocab.get(term)
+        if t is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        docs, tf = self._postings(t, decompound)
+        keep = self.alive[docs] & (tf > 0)
+        return docs[keep], tf[keep]
 
     def _postings(self, t: int, decompound: bool) -> tuple[np.ndarray, np.ndarray]:
         parts = [p.term(t, decompound) for p in (self._base, self._delta) if p is not None]

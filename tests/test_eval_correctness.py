@@ -192,7 +192,7 @@ def test_questions_the_topic_veto_refused_pass_no_threshold() -> None:
     rows = [
         gate_row(True, 0.9),
         gate_row(True, 0.6),
-        gate_row(False, 0.8) | {"gate": {"best_dense": 0.8, "coverage": 0.0, "foreign": "Carport"}},
+        gate_row(False, 0.8) | {"gate": {"best_dense": 0.8, "coverage": 0.0, "foreign": ["Carport"]}},
         gate_row(False, 0.5),
     ]
     # The vetoed unanswerable one is refused whatever the thresholds: 0.55 answers both answerable.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kreiswissen.settings import RetrievalSettings
 from rag.relevance_gate import assess
 from rag.retrieval import Retrieved
 from text.topic_words import absent, nouns, zipf
@@ -26,12 +27,12 @@ def test_commonness_separates_everyday_words_from_topics() -> None:
     assert zipf("Weihnachten") > 3.0 > zipf("Fischereischein")
 
 
-def test_gate_vetoes_only_uncommon_absent_nouns(corpus_settings) -> None:
-    r = corpus_settings.retrieval
+def test_gate_vetoes_only_uncommon_absent_nouns() -> None:
+    r = RetrievalSettings()
     retrieved = Retrieved(sources=[], absent=["Carport", "Auto"])
-    assert assess("Was kostet ein Carport für das Auto?", retrieved, r).foreign == "Carport"
+    assert assess("Was kostet ein Carport für das Auto?", retrieved, r).foreign == ["Carport"]
     off = r.model_copy(update={"gate_max_zipf": 0.0})
-    assert assess("Was kostet ein Carport für das Auto?", retrieved, off).foreign == ""
+    assert assess("Was kostet ein Carport für das Auto?", retrieved, off).foreign == []
 
 
 def test_retrieval_reports_the_nouns_the_collection_never_uses(answer_service) -> None:
