@@ -13,6 +13,7 @@ from text.german_text import split_sentences
 from text.sentence_units import wrap_words
 
 _NEW_PARAGRAPH = re.compile(r"^(\(\d+[a-z]?\)|[•▪◦·\-–*]\s|\d+[.)]\s|[a-z]\)\s)")
+_LIST_ITEM = re.compile(r"^([•▪◦·\-–*]\s|\d+[.)]\s|[a-z]{1,2}\)\s)")
 
 
 def _paragraphs(blocks: list[Block]) -> list[tuple[str, int | None]]:
@@ -54,18 +55,47 @@ def _pack(pieces: list[Piece], size: int, joiner: str) -> list[Piece]:
     return chunks
 
 
+def _paragraph_pieces(para: str, page: int | None, size: int) -> list[Piece]:
+    if len(para) <= size:
+        return [(para, page, page)]
+    # A 'sentence' longer than a chunk (tables flattened to one line, lists without stops) is cut at
+    # words.
+    sentences = [part for s in split_sentences(para) for part in wrap_words(s, size, cut_long_words=True)]
+    return _pack([(s, page, page) for s in sentences], size, " ")
+
+
+def _continues(para: str, previous: str) -> bool:
+    """Whether `para` belongs to the sentence before it: a list item, the words closing a sentence
+    after its list (lower case), or anything after an introduction ending in ':'."""
+    return bool(_LIST_ITEM.match(para) or para[:1].islower() or previous.rstrip().endswith(":"))
+
+
+def _sentence_groups(paragraphs: list[tuple[str, int | None]]) -> list[list[tuple[str, int | None]]]:
+    groups: list[list[tuple[str, int | None]]] = []
+    for para, page in paragraphs:
+        if not groups or not _continues(para, groups[-1][-1][0]):
+            groups.append([(para, page)])
+        elif para[:1].islower():
+            # Only the closing words end the sentence; what follows them starts anew.
+            first, *rest = split_sentences(para)
+            groups[-1].append((first, page))
+            if rest:
+                groups.append([(" ".join(rest), page)])
+        else:
+            groups[-1].append((para, page))
+    return groups
+
+
 def _split_section(blocks: list[Block], size: int, minimum: int) -> list[Piece]:
     pieces: list[Piece] = []
-    for para, page in _paragraphs(blocks):
-        if len(para) <= size:
-            pieces.append((para, page, page))
-        else:
-            # A 'sentence' longer than a chunk (tables flattened to one line, lists without stops) is
-            # cut at words.
-            sentences = [
-                part for s in split_sentences(para) for part in wrap_words(s, size, cut_long_words=True)
-            ]
-            pieces.extend(_pack([(s, page, page) for s in sentences], size, " "))
+    # A sentence with its list stays in one chunk where it fits: a chunk that starts with "2. …" or
+    # "… schriftlich verlangen." answers nothing on its own.
+    for group in _sentence_groups(_paragraphs(blocks)):
+        if len(group) > 1 and sum(len(p) + 1 for p, _ in group) <= size:
+            pieces.append(("\n".join(p for p, _ in group), group[0][1], group[-1][1]))
+            continue
+        for para, page in group:
+            pieces.extend(_paragraph_pieces(para, page, size))
     chunks = _pack(pieces, size, "\n")
     # A short tail reads better with its predecessor than alone.
     if (

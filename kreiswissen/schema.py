@@ -88,6 +88,7 @@ class Evidence:
     source_number: int  # the [n] of the source it comes from
     text: str
     score: float = 0.0
+    follows: bool = False  # directly continues the evidence before it (the next line of a list)
 
 
 @dataclass
@@ -96,12 +97,23 @@ class Extract:
 
     evidence: list[Evidence]
 
+    def passages(self) -> list[tuple[int, list[str]]]:
+        """Runs of units that follow each other in their source (a sentence with its list), each as
+        (source number, lines); "…" belongs between runs, never inside one."""
+        runs: list[tuple[int, list[str]]] = []
+        for e in self.evidence:
+            if e.follows and runs and runs[-1][0] == e.source_number:
+                runs[-1][1].append(e.text)
+            else:
+                runs.append((e.source_number, [e.text]))
+        return runs
+
     def text(self) -> str:
-        return " … ".join(e.text for e in self.evidence)
+        return " … ".join("\n".join(lines) for _, lines in self.passages())
 
     def quoted(self) -> str:
-        """Each unit in quotation marks with its source marker, one per line."""
-        return "\n".join(f"„{e.text}“ [{e.source_number}]" for e in self.evidence)
+        """Each passage in quotation marks with its source marker."""
+        return "\n".join(f"„{chr(10).join(lines)}“ [{n}]" for n, lines in self.passages())
 
 
 @dataclass
@@ -148,7 +160,7 @@ class Answer:
             "refused": self.refused,
             "verified": self.verified,
             "notice": self.notice,
-            "extract": [e.text for e in self.extract.evidence] if self.extract else [],
+            "extract": ["\n".join(lines) for _, lines in self.extract.passages()] if self.extract else [],
             "generated": self.generated,
             "cited": sources(self.cited_sources),
             "further": sources(self.further_sources),

@@ -50,8 +50,7 @@ def ask_command(
     for event in events:
         if event.kind == "extract" and event.extract is not None and event.extract.evidence:
             console.rule("Fundstelle (wörtlich aus dem Dokument, ohne KI)")
-            for e in event.extract.evidence:
-                console.print(f"„{e.text}“ [{e.source_number}]", markup=False)
+            console.print(event.extract.quoted(), markup=False)
             console.rule("Antwort des Sprachmodells (KI-generiert, wird geprüft)")
         elif event.kind == "queued":
             console.print(f"[dim]Warteschlange: {event.position} Anfrage(n) vor Ihnen …[/dim]")

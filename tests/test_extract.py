@@ -71,3 +71,29 @@ def test_a_sentence_is_about_what_its_heading_names() -> None:
     units = [Unit(s, 0, sentence, vector) for s in sources]
     ranked = score_units("Was gilt für die Videoüberwachung?", [1.0, 1.0, 1.0, 1.0], units)
     assert ranked[0].source.chunk.section == "§ 4 Videoüberwachung"
+
+
+def test_a_quoted_list_item_comes_with_its_sentence() -> None:
+    """The best unit is one item of a rule ("2. … 13 Wochen"): the extract quotes the whole sentence,
+    introduction, both items and the closing words, as one passage without "…" inside; an unrelated
+    sentence of the same chunk stays out."""
+    import numpy as np
+
+    from kreiswissen.schema import Chunk, Source
+    from rag.extract import Unit, pick_extract
+
+    lines = [
+        "(1) Wer Elternzeit beanspruchen will, muss sie",
+        "1. bis zum dritten Geburtstag spätestens sieben Wochen und",
+        "2. danach spätestens 13 Wochen",
+        "vor Beginn der Elternzeit schriftlich vom Arbeitgeber verlangen.",
+        "Der Arbeitgeber hat die Elternzeit zu bescheinigen.",
+    ]
+    chunk = Chunk("c", "\n".join(lines), "beeg", "BEEG", "§ 16 Inanspruchnahme der Elternzeit", "x")
+    source = Source(1, chunk, score=1.0)
+    units = [Unit(source, i, text, np.ones(4, dtype=np.float32)) for i, text in enumerate(lines)]
+    for unit, score in zip(units, (0.3, 0.4, 0.9, 0.2, 0.1), strict=True):
+        unit.score = score
+    extract = pick_extract(sorted(units, key=lambda u: u.score, reverse=True))
+    assert extract.text() == "\n".join(lines[:4])
+    assert extract.passages() == [(1, lines[:4])]

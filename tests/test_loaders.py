@@ -9,6 +9,7 @@ import pytest
 
 from ingest.chunker import chunk_document
 from ingest.loaders import LoadError, load_document
+from kreiswissen.schema import Block, LoadedDocument
 from tests.conftest import CORPUS, SHARED
 
 
@@ -46,6 +47,24 @@ def test_markdown_law_sections_follow_paragraphs() -> None:
     tagegeld = next(c for c in chunks if c.section.startswith("§ 6"))
     assert "Tagegeld" in tagegeld.text
     assert doc.title == "Bundesreisekostengesetz (BRKG 2005)"
+
+
+def test_a_sentence_stays_in_one_chunk_with_its_list() -> None:
+    # Filler before the rule fills most of a chunk: packing item by item used to cut after "2. …" and
+    # start the next chunk with the closing words ("vor Beginn … verlangen.").
+    filler = " ".join(f"Satz {i} der Vorbemerkung hat keinen Bezug zur Frist." for i in range(16))
+    text = (
+        f"{filler}\n(1) Wer Elternzeit beanspruchen will, muss sie\n"
+        "1. für den Zeitraum bis zum dritten Lebensjahr spätestens sieben Wochen und\n"
+        "2. für den Zeitraum danach spätestens 13 Wochen\n"
+        "vor Beginn der Elternzeit schriftlich vom Arbeitgeber verlangen. Ein neuer Satz folgt hier."
+    )
+    doc = LoadedDocument(path="beeg.md", title="BEEG", blocks=[Block(text, ("§ 16 Inanspruchnahme",))])
+    chunks = chunk_document(doc, size=1000, minimum=100)
+    rule = next(c for c in chunks if "sieben Wochen" in c.text)
+    assert "(1) Wer Elternzeit" in rule.text and "13 Wochen" in rule.text
+    assert "schriftlich vom Arbeitgeber verlangen." in rule.text
+    assert not any(c.text.startswith(("vor Beginn", "2.")) for c in chunks)
 
 
 def test_chunks_have_heading_path_page_and_stable_ids() -> None:

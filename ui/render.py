@@ -97,9 +97,10 @@ def extract_markdown(extract: Extract | None, sources: list[Source]) -> str:
         return ""
     labels = {s.number: s.label for s in sources}
     lines = [EXTRACT_HEADING]
-    for e in extract.evidence:
-        label = plain(labels.get(e.source_number, ""))
-        lines.append(f"> „{plain(e.text)}“ [{e.source_number}] *({label})*")
+    for number, passage in extract.passages():
+        label = plain(labels.get(number, ""))
+        quote = "  \n> ".join(plain(line) for line in passage)  # a list keeps its lines
+        lines.append(f"> „{quote}“ [{number}] *({label})*")
     return "\n".join(lines)
 
 
