@@ -253,12 +253,15 @@ def prompt_passages(
             continue
         taken = chosen.setdefault(cid, set())
         own = by_chunk[cid]
-        near = {u.idx - 1, u.idx, u.idx + 1} | {
-            v.idx for v in _with_group(groups[cid][u.idx], u, PROMPT_GROUP_CHARS)
-        }
-        new = [i for i in sorted(near) if i in own and i not in taken]
-        cost = sum(count_tokens(own[i].text) + 1 for i in new)
-        if used + cost > budget_tokens:
+        neighbours = {u.idx - 1, u.idx, u.idx + 1}
+        group = {v.idx for v in _with_group(groups[cid][u.idx], u, PROMPT_GROUP_CHARS)}
+        # The unit with its sentence group and neighbours; if that is too long, less of it.
+        for near in (neighbours | group, neighbours, {u.idx}):
+            new = [i for i in sorted(near) if i in own and i not in taken]
+            cost = sum(count_tokens(own[i].text) + 1 for i in new)
+            if used + cost <= budget_tokens:
+                break
+        else:
             if not taken:
                 del chosen[cid]
             if used >= budget_tokens * 0.9:

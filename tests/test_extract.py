@@ -97,3 +97,31 @@ def test_a_quoted_list_item_comes_with_its_sentence() -> None:
     extract = pick_extract(sorted(units, key=lambda u: u.score, reverse=True))
     assert extract.text() == "\n".join(lines[:4])
     assert extract.passages() == [(1, lines[:4])]
+
+
+def test_the_prompt_reads_an_item_with_its_sentence_and_never_loses_the_best_unit() -> None:
+    import numpy as np
+
+    from kreiswissen.schema import Chunk, Source
+    from rag.extract import Unit, prompt_passages
+
+    lines = [
+        "Vorbemerkung ohne Bezug.",
+        "(1) Wer Elternzeit beanspruchen will, muss sie",
+        "1. bis zum dritten Geburtstag spätestens sieben Wochen und",
+        "2. danach spätestens 13 Wochen",
+        "vor Beginn der Elternzeit schriftlich vom Arbeitgeber verlangen.",
+    ]
+    source = Source(1, Chunk("c", "\n".join(lines), "beeg", "BEEG", "§ 16", "x"), score=1.0)
+    units = [Unit(source, i, text, np.ones(4, dtype=np.float32)) for i, text in enumerate(lines)]
+    best = units[2]  # item 1: its neighbours alone miss "13 Wochen" and the closing words
+
+    def words(text: str) -> int:
+        return len(text.split())
+
+    ranked = [best, *(u for u in units if u is not best)]
+    [(_, text)] = prompt_passages(ranked, budget_tokens=60, count_tokens=words)
+    assert "muss sie" in text and "13 Wochen" in text and "schriftlich vom Arbeitgeber verlangen" in text
+    # too small a budget for the sentence: the best unit still goes in
+    [(_, text)] = prompt_passages(ranked, budget_tokens=10, count_tokens=words)
+    assert "sieben Wochen" in text
