@@ -37,3 +37,24 @@ def test_plain_keeps_ordinary_text_readable() -> None:
     assert html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip() == (
         "Antrag (Formular A-3) für 25 € – „bitte“ prüfen [2]."
     )
+
+
+def test_a_sentence_with_its_list_renders_as_one_quote_with_its_lines() -> None:
+    from kreiswissen.schema import Chunk, Evidence, Extract, Source
+    from ui.render import extract_markdown
+
+    source = Source(1, Chunk("c", "", "beeg", "BEEG", "§ 16 Inanspruchnahme", "x"), score=1.0)
+    extract = Extract(
+        [
+            Evidence(1, "(1) Wer Elternzeit beanspruchen will, muss sie"),
+            Evidence(1, "1. spätestens sieben Wochen und", follows=True),
+            Evidence(1, "2. spätestens 13 Wochen vor Beginn verlangen.", follows=True),
+            Evidence(1, "(4) Ein anderer Absatz."),
+        ]
+    )
+    rendered = MarkdownIt("commonmark").render(extract_markdown(extract, [source]))
+    quotes = re.findall(r"<blockquote>(.*?)</blockquote>", rendered, re.S)
+    assert len(quotes) == 1  # one blockquote, two passages: the list is not cut into three quotes
+    assert rendered.count("§ 16 Inanspruchnahme") == 2  # a label per passage, not per line
+    assert rendered.count("<br />") == 2  # the list keeps its lines
+    assert "sieben Wochen und<br />" in rendered

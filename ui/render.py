@@ -15,6 +15,7 @@ _WORD = re.compile(r"[\wäöüÄÖÜß]+")
 # Characters that let Markdown text become a link, an image, an autolink or HTML in the chat. They are
 # written as character references, which Markdown shows as the character and never parses as syntax.
 _ACTIVE = {"[": "&#91;", "]": "&#93;", "@": "&#64;", "`": "&#96;"}
+_LINE_START = re.compile(r"^(\d*)([.)\-*+#>])")  # what would start a list, heading or quote
 _AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|\b(www)(\.)")
 
 
@@ -99,7 +100,10 @@ def extract_markdown(extract: Extract | None, sources: list[Source]) -> str:
     lines = [EXTRACT_HEADING]
     for number, passage in extract.passages():
         label = plain(labels.get(number, ""))
-        quote = "  \n> ".join(plain(line) for line in passage)  # a list keeps its lines
+        # A list keeps its lines (hard breaks); an item's "1." must not start a Markdown list.
+        quote = "  \n> ".join(
+            _LINE_START.sub(lambda m: f"{m[1]}&#{ord(m[2])};", plain(line)) for line in passage
+        )
         lines.append(f"> „{quote}“ [{number}] *({label})*")
     return "\n".join(lines)
 
