@@ -11,7 +11,12 @@ from .report import fmt
 from .runner import run_questions
 
 # Stages are added one at a time; the last row is the default configuration.
-_OLD = {"decompound": False, "legal_parser": "regex", "rerank_bm25_ceiling": False}  # before compounds etc.
+_OLD = {
+    "decompound": False,
+    "legal_parser": "regex",
+    "rerank_bm25_ceiling": False,
+    "transitional_penalty": 0.0,
+}
 CONFIGS: dict[str, dict] = {
     "dense": {"mode": "dense", "rerank": False, "legal_refs": False},
     "bm25": {"mode": "bm25", "rerank": False, "legal_refs": False, **_OLD},
@@ -23,15 +28,19 @@ CONFIGS: dict[str, dict] = {
     "+sentences": {"mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3, **_OLD},
     "+decompound": {
         "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3,
-        "decompound": True, "legal_parser": "regex", "rerank_bm25_ceiling": False,
+        "decompound": True, "legal_parser": "regex", "rerank_bm25_ceiling": False, "transitional_penalty": 0.0,
     },
     "+legal parser": {
         "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3,
-        "decompound": True, "legal_parser": "bundesrecht", "rerank_bm25_ceiling": False,
+        "decompound": True, "legal_parser": "bundesrecht", "rerank_bm25_ceiling": False, "transitional_penalty": 0.0,
     },
     "+BM25 ceiling": {
         "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3,
-        "decompound": True, "legal_parser": "bundesrecht", "rerank_bm25_ceiling": True,
+        "decompound": True, "legal_parser": "bundesrecht", "rerank_bm25_ceiling": True, "transitional_penalty": 0.0,
+    },
+    "+transitional prior": {
+        "mode": "hybrid", "rerank": True, "legal_refs": True, "rerank_sentence_weight": 0.3,
+        "decompound": True, "legal_parser": "bundesrecht", "rerank_bm25_ceiling": True, "transitional_penalty": 0.1,
     },
 }  # fmt: skip
 COLUMNS = ["hit@1", "hit@5", "section_hit@1", "section_hit@5", "mrr", "section_mrr", "retrieval_p50_ms"]

@@ -159,6 +159,13 @@ class RetrievalSettings(BaseModel):
         description="Second stage: scale BM25's share by how much of the query its best candidate matches "
         "(its score over the query's BM25 ceiling); false = plain min-max",
     )
+    transitional_penalty: float = Field(
+        0.1,
+        ge=0.0,
+        description="Second stage: subtracted from the score of chunks under transitional or commencement "
+        "provisions ('Übergangsvorschriften', 'Inkrafttreten') unless the question asks about old law or a "
+        "date; 0 = off",
+    )
     legal_refs: bool = Field(True, description="'§ 6 FZV' in a question goes straight to that section")
     legal_parser: Literal["bundesrecht", "regex"] = Field(
         "bundesrecht",

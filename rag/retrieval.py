@@ -22,7 +22,7 @@ from store import bm25_index
 from store.catalog import Catalog
 from store.index_store import IndexStore
 from text.german_text import analyze, compound_parts
-from text.legal_refs import find_refs, law_matches
+from text.legal_refs import asks_about_transition, find_refs, is_transitional, law_matches
 from text.topic_words import absent
 
 from .rerank import best_sentence_cosine, reciprocal_rank_fusion, score_fusion
@@ -155,6 +155,10 @@ class HybridRetriever:
         chunks = {c.id: c for c in self.store.catalog.chunks(key, [*fused, *pinned])}
         if r.rerank and r.mode == "hybrid" and fused:
             fused = self._second_stage(query, bundle.embedding or [], fused, bm25, bm25_leg, key)
+            if r.transitional_penalty and not asks_about_transition(query):
+                for cid in fused:
+                    if cid in chunks and is_transitional(chunks[cid].section):
+                        fused[cid] -= r.transitional_penalty
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         best = list(dict.fromkeys([*pinned, *ranked]))[:top_k]
         top_score = max(fused.values(), default=1.0)

@@ -86,3 +86,49 @@ def test_each_retrieval_mode_finds_the_tagegeld_section(laws, mode: str) -> None
     assert any(s.startswith("§ 6 Tagegeld") for s in sections[:3]), sections
     assert (retrieved.dense != {}) == (mode != "bm25")
     assert (retrieved.bm25 != {}) == (mode != "dense")
+
+
+TRANSITIONAL_LAW = """# Wohngeldgesetz (Auszug)
+
+## § 1 Zweck des Wohngeldes
+
+(1) Das Wohngeld dient der wirtschaftlichen Sicherung angemessenen und familiengerechten Wohnens.
+
+## § 25 Bewilligungszeitraum
+
+(1) Das Wohngeld soll für einen Bewilligungszeitraum von zwölf Monaten bewilligt werden.
+
+## § 26 Zahlung des Wohngeldes
+
+(1) Das Wohngeld wird an die wohngeldberechtigte Person monatlich im Voraus gezahlt.
+
+## § 27 Änderung des Wohngeldes
+
+(1) Das Wohngeld ist neu zu bewilligen, wenn sich die Zahl der Haushaltsmitglieder ändert.
+
+## § 42a Übergangsregelung aus Anlass der Reform des Wohngeldrechts
+
+(1) Ist Wohngeld vor dem 1. Januar 2016 bewilligt worden und liegt mindestens ein Teil des
+Bewilligungszeitraums nach dem 31. Dezember 2015, so ist über das Wohngeld für den Zeitraum bis zum
+Ende des bisherigen Bewilligungszeitraums neu zu entscheiden.
+"""
+
+
+@pytest.fixture(scope="module")
+def transitional(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("transitional-docs")
+    (folder / "wogg_auszug.md").write_text(TRANSITIONAL_LAW, encoding="utf-8")
+    return indexed(tmp_path_factory.mktemp("transitional-index") / "data", [folder])
+
+
+def test_transitional_provisions_yield_to_the_operative_rule(transitional) -> None:
+    def first(question: str, penalty: float) -> str:
+        retrieval = transitional.retrieval.model_copy(update={"transitional_penalty": penalty})
+        service = AnswerService(transitional.model_copy(update={"retrieval": retrieval}))
+        return service.retrieve(question).sources[0].chunk.section
+
+    question = "Für welchen Zeitraum wird Wohngeld bewilligt?"
+    assert first(question, 0.0).startswith("§ 42a")  # the changeover rule repeats the question's words
+    assert first(question, 0.1).startswith("§ 25")
+    # a question about the changeover still gets it
+    assert first("Was gilt für Wohngeld, das vor 2016 bewilligt wurde?", 0.1).startswith("§ 42a")

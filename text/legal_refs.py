@@ -108,3 +108,22 @@ def law_matches(law: str, doc_id: str, title: str) -> bool:
     words = {_norm(w) for w in re.findall(r"[\wÄÖÜäöüß]+(?:\s+[IVX\d]+\b)?", title)}
     stem_parts = re.split(r"[_\-\s]+", doc_id.lower())
     return wanted in words or wanted in (stem_parts[0], "".join(stem_parts[:2]))
+
+
+# Transitional and commencement provisions ("§ 42a Übergangsregelung …", "Teil 8 – Überleitungs-
+# vorschriften", "Inkrafttreten") restate the operative rules for old cases and dates, in the same
+# words: they compete with the operative § for every question about the rule itself.
+_TRANSITIONAL = re.compile(r"(?i)übergangs|überleitungs|inkrafttreten|außerkrafttreten")
+_ASKS_TRANSITION = re.compile(
+    r"(?i)übergang|überleitung|inkraft|außerkraft|bisherig|früher|alte[nsmr]? (?:recht|fassung)|\b(?:19|20)\d\d\b"
+)
+
+
+def is_transitional(section: str) -> bool:
+    """A heading path under a transitional or commencement provision."""
+    return bool(_TRANSITIONAL.search(section))
+
+
+def asks_about_transition(question: str) -> bool:
+    """The question is about old law, a changeover or a date: transitional provisions may answer it."""
+    return bool(_ASKS_TRANSITION.search(question))
