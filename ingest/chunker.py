@@ -10,10 +10,9 @@ from pathlib import Path
 
 from kreiswissen.schema import Block, Chunk, LoadedDocument
 from text.german_text import split_sentences
-from text.sentence_units import wrap_words
+from text.sentence_units import LIST_ITEM, continues_sentence, wrap_words
 
 _NEW_PARAGRAPH = re.compile(r"^(\(\d+[a-z]?\)|[•▪◦·\-–*]\s|\d+[.)]\s|[a-z]\)\s)")
-_LIST_ITEM = re.compile(r"^([•▪◦·\-–*]\s|\d+[.)]\s|[a-z]{1,2}\)\s)")
 
 
 def _paragraphs(blocks: list[Block]) -> list[tuple[str, int | None]]:
@@ -64,16 +63,11 @@ def _paragraph_pieces(para: str, page: int | None, size: int) -> list[Piece]:
     return _pack([(s, page, page) for s in sentences], size, " ")
 
 
-def _continues(para: str, previous: str) -> bool:
-    """Whether `para` belongs to the sentence before it: a list item, the words closing a sentence
-    after its list (lower case), or anything after an introduction ending in ':'."""
-    return bool(_LIST_ITEM.match(para) or para[:1].islower() or previous.rstrip().endswith(":"))
-
-
 def _sentence_groups(paragraphs: list[tuple[str, int | None]]) -> list[list[tuple[str, int | None]]]:
     groups: list[list[tuple[str, int | None]]] = []
     for para, page in paragraphs:
-        if not groups or not _continues(para, groups[-1][-1][0]):
+        in_list = bool(groups) and any(LIST_ITEM.match(p) for p, _ in groups[-1])
+        if not groups or not continues_sentence(para, groups[-1][-1][0], in_list):
             groups.append([(para, page)])
         elif para[:1].islower():
             # Only the closing words end the sentence; what follows them starts anew.

@@ -21,7 +21,7 @@ import numpy as np
 
 from kreiswissen.schema import Evidence, Extract, Source
 from text.german_text import analyze
-from text.sentence_units import split_units
+from text.sentence_units import LIST_ITEM, continues_sentence, split_units
 
 # Weights of the unit score and the selection bars: chosen on the project's own set by a small grid
 # (eval/corpus_eval.jsonl, key facts of the extract), checked on the dev set (README, "Figures").
@@ -166,11 +166,8 @@ def _sentence_groups(units_of_chunk: dict[int, Unit]) -> dict[int, list[Unit]]:
     current: list[Unit] = []
     for i in sorted(units_of_chunk):
         u = units_of_chunk[i]
-        in_list = any(_is_item(v) for v in current)
-        continues = current and (
-            _is_item(u) or (in_list and u.text[:1].islower()) or current[-1].text.rstrip().endswith(":")
-        )
-        if not continues:
+        in_list = any(LIST_ITEM.match(v.text) for v in current)
+        if not (current and continues_sentence(u.text, current[-1].text, in_list)):
             current = []
         current.append(u)
         groups[i] = current

@@ -10,7 +10,7 @@ from .german_text import split_sentences
 
 MAX_UNIT = 420  # characters; longer sentences (flattened tables, endless lists) are cut at words
 _MIN_UNIT = 30  # "(1)" or a lone heading fragment joins the unit after it
-_LIST_ITEM = re.compile(r"^(?:[•▪◦·\-–*]\s|\d{1,2}[.)]\s|[a-z]{1,2}\)\s)")
+LIST_ITEM = re.compile(r"^(?:[•▪◦·\-–*]\s|\d{1,2}[.)]\s|[a-z]{1,2}\)\s)")
 
 
 def wrap_words(text: str, size: int, cut_long_words: bool = False) -> list[str]:
@@ -36,7 +36,7 @@ def split_units(text: str) -> list[str]:
         line = " ".join(line.split())
         if not line:
             continue
-        whole = " | " in line or (_LIST_ITEM.match(line) is not None and len(line) <= MAX_UNIT)
+        whole = " | " in line or (LIST_ITEM.match(line) is not None and len(line) <= MAX_UNIT)
         for piece in [line] if whole else [p for s in split_sentences(line) for p in wrap_words(s, MAX_UNIT)]:
             piece = f"{pending} {piece}" if pending else piece
             pending = ""
@@ -54,3 +54,11 @@ def split_units(text: str) -> list[str]:
         else:
             units.append(pending)
     return units
+
+
+def continues_sentence(text: str, previous: str, in_list: bool) -> bool:
+    """Whether `text` belongs to the sentence before it: a list item, anything after an introduction
+    ending in ':', or, after list items, the words that close the sentence ("… 2. … 13 Wochen" + "vor
+    Beginn der Elternzeit schriftlich verlangen."). The chunker keeps such a sentence in one chunk; the
+    extract and the prompt quote it whole."""
+    return bool(LIST_ITEM.match(text) or previous.rstrip().endswith(":") or (in_list and text[:1].islower()))
