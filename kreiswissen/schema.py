@@ -108,8 +108,12 @@ class Extract:
                 runs.append((e.source_number, [e.text]))
         return runs
 
+    def passage_texts(self) -> list[str]:
+        """Each passage as one text, its lines joined by line breaks."""
+        return ["\n".join(lines) for _, lines in self.passages()]
+
     def text(self) -> str:
-        return " … ".join("\n".join(lines) for _, lines in self.passages())
+        return " … ".join(self.passage_texts())
 
     def quoted(self) -> str:
         """Each passage in quotation marks with its source marker."""
@@ -160,7 +164,7 @@ class Answer:
             "refused": self.refused,
             "verified": self.verified,
             "notice": self.notice,
-            "extract": ["\n".join(lines) for _, lines in self.extract.passages()] if self.extract else [],
+            "extract": self.extract.passage_texts() if self.extract else [],
             "generated": self.generated,
             "cited": sources(self.cited_sources),
             "further": sources(self.further_sources),

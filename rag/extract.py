@@ -50,7 +50,7 @@ _DURATION = re.compile(
 )
 _DATE = re.compile(r"\b\d{1,2}\.\s*(?:\d{1,2}\.\d{2,4}|januar|februar|märz|april|mai|juni|juli|august"
                    r"|september|oktober|november|dezember)", re.I)  # fmt: skip
-_LIST = re.compile(r"^(?:[•▪◦·\-–*]\s|\d{1,2}[.)]\s|[a-z]{1,2}\)\s)|.+ \| ")
+_LIST = re.compile(rf"{LIST_ITEM.pattern}|.+ \| ")  # a list item or a table row
 _CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*uhr\b|\b\d{1,2}:\d{2}\b", re.I)
 _ASKS_AMOUNT = re.compile(
     r"\b(?:wie hoch|wie viel|was kostet|kostet|kosten|teuer|gebühr|betrag|höhe|entgelt|satz|geld)", re.I
@@ -238,8 +238,8 @@ def pick_extract(ranked: list[Unit]) -> Extract:
 def prompt_passages(
     ranked: list[Unit], budget_tokens: int, count_tokens: Callable[[str], int], max_sources: int = 3
 ) -> list[tuple[Source, str]]:
-    """What the generator reads: for the best units (each with the unit before and after it, in
-    document order) of at most `max_sources` chunks, within the token budget."""
+    """What the generator reads: for the best units (each with its sentence group and the unit before
+    and after it, in document order) of at most `max_sources` chunks, within the token budget."""
     by_chunk = _by_chunk(ranked)
     groups = {cid: _sentence_groups(units) for cid, units in by_chunk.items()}
     chosen: dict[str, set[int]] = {}

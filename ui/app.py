@@ -143,10 +143,7 @@ def build_app(
             answer = None
             for event in service.stream(question, collection, history or [], allowed=names, user=user):
                 if event.kind == "extract" and event.extract is not None:
-                    yield {
-                        "stage": "extract",
-                        "extract": ["\n".join(lines) for _, lines in event.extract.passages()],
-                    }
+                    yield {"stage": "extract", "extract": event.extract.passage_texts()}
                 elif event.kind == "answer":
                     answer = event.answer
             assert answer is not None
