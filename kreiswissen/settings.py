@@ -68,10 +68,12 @@ class EmbeddingSettings(BaseModel):
 
 
 class GeneratorSettings(BaseModel):
-    backend: Literal["llamacpp", "transformers", "openai"] = Field(
+    backend: Literal["llamacpp", "transformers", "openai", "llamacpp-inprocess"] = Field(
         "llamacpp",
-        description="llamacpp: a GGUF file on the CPU (fast path, default); transformers: a Hugging Face "
-        "model folder (or GGUF, dequantised); openai: an OpenAI-compatible server (vLLM, Ollama)",
+        description="llamacpp: a GGUF file on the CPU (fast path, default), run by llama.cpp's server in a "
+        "supervised child process; transformers: a Hugging Face model folder (or GGUF, dequantised); "
+        "openai: an OpenAI-compatible server (vLLM, Ollama); llamacpp-inprocess: llama.cpp inside this "
+        "process (only for `kreiswissen bench answer`: a native crash there ends the process)",
     )
     model_path: Path | None = Field(
         None,
@@ -84,7 +86,9 @@ class GeneratorSettings(BaseModel):
         "else float32 (bf16 without hardware support is many times slower)",
     )
     timeout_s: float = Field(
-        90, description="A generation running longer is stopped; the extract from the documents is shown"
+        90,
+        description="A generation running longer is stopped, and a model server that sends no token for "
+        "this long is taken as hung (the supervised child is restarted); the extract is shown",
     )
     api_base: str = Field("http://127.0.0.1:8001/v1", description="Base URL (backend=openai)")
     api_model: str = Field("default", description="Model name sent to the server (backend=openai)")

@@ -27,7 +27,7 @@ from .audit_log import AuditLog
 from .extract import Unit, load_units, pick_extract, prompt_passages, score_units
 from .followup import rewrite
 from .generation_queue import GenerationQueue
-from .generator import Generator, build_generator
+from .generator import Generator, GeneratorCrashed, build_generator
 from .injection import WARNING as INJECTION_WARNING
 from .injection import injection_followed, without_instructions
 from .prompt import REFUSAL, answer_messages, source_block, topic_refusal
@@ -49,6 +49,7 @@ NOTICE_MODEL_REFUSED = (
 )
 NOTICE_PARTLY = "Einzelne Aussagen ließen sich nicht mit den Quellen belegen und wurden weggelassen."
 NOTICE_TIMEOUT = "Das Sprachmodell hat zu lange gebraucht. Maßgeblich ist die zitierte Fundstelle."
+NOTICE_SOURCE_COUNTS = "Maßgeblich ist die zitierte Fundstelle aus den Dokumenten."
 NOTICE_FAILED = (
     "Das Sprachmodell ist gerade nicht erreichbar. Maßgeblich ist die zitierte Fundstelle aus den Dokumenten."
 )
@@ -270,6 +271,11 @@ class AnswerService:
                 self.queue.release()
         except GenerationTimeout:
             answer.notice = NOTICE_TIMEOUT
+            yield Event("answer", answer=answer)
+            return
+        except GeneratorCrashed as exc:  # the model's child process died or hung: this answer only
+            log.error("generation failed: %s", exc)
+            answer.notice = f"{exc} {NOTICE_SOURCE_COUNTS}"
             yield Event("answer", answer=answer)
             return
         except Exception:

@@ -4,11 +4,13 @@ with a GPU. One `match` picks it; optional imports stay inside their case."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -249,6 +251,14 @@ class GeneratorUnavailable(RuntimeError):
     """The model server could not be reached; the message is German."""
 
 
+class GeneratorCrashed(RuntimeError):
+    """The model server ended or hung while it generated; the message is German."""
+
+
+class StreamStalled(Exception):
+    """No token arrived for the stall limit although the connection stayed open."""
+
+
 class OpenAICompatibleGenerator:
     """Streams from /v1/chat/completions of a server on the county's own network."""
 
@@ -258,8 +268,17 @@ class OpenAICompatibleGenerator:
         self.settings = settings
         self.name = f"{settings.api_model} @ {settings.api_base}"
         self.context_window = settings.context_window
+        self.model = settings.api_model
+        self.extra_body: dict = {}
+        # A server that keeps the connection open (SSE pings) but sends no token for this long is
+        # stuck: the answer keeps its extract. The read timeout covers a server that sends nothing.
+        self.stall_s = settings.timeout_s
         headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
-        self._client = httpx.Client(base_url=settings.api_base.rstrip("/"), headers=headers, timeout=120)
+        timeout = httpx.Timeout(self.stall_s, connect=10)
+        self._client = httpx.Client(headers=headers, timeout=timeout)
+
+    def base_url(self) -> str:
+        return self.settings.api_base.rstrip("/")
 
     def count_tokens(self, text: str) -> int:
         return len(text) // 3 + 1  # conservative for German without the server's tokenizer
@@ -272,21 +291,26 @@ class OpenAICompatibleGenerator:
 
     def stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
         body = {
-            "model": self.settings.api_model,
+            "model": self.model,
             "messages": messages,
             "max_tokens": max_new_tokens,
             "temperature": temperature,
             "seed": self.settings.seed,
             "stream": True,
+            **self.extra_body,
         }
         response = self._open(body)
+        last = time.monotonic()
         try:
             for line in response.iter_lines():
                 if not line.startswith("data:"):
+                    if time.monotonic() - last > self.stall_s:  # only keep-alive pings for too long
+                        raise StreamStalled
                     continue
                 data = line[5:].strip()
                 if data == "[DONE]":
                     break
+                last = time.monotonic()
                 choices = json.loads(data).get("choices") or [{}]
                 if delta := (choices[0].get("delta") or {}).get("content"):
                     yield delta
@@ -304,7 +328,8 @@ class OpenAICompatibleGenerator:
         try:
             for attempt in tries:
                 with attempt:
-                    request = self._client.build_request("POST", "/chat/completions", json=body)
+                    url = f"{self.base_url()}/chat/completions"
+                    request = self._client.build_request("POST", url, json=body)
                     response = self._client.send(request, stream=True)
                     if response.status_code in TEMPORARY_STATUS:
                         response.close()
@@ -322,6 +347,79 @@ class OpenAICompatibleGenerator:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+class LlamaServerGenerator(OpenAICompatibleGenerator):
+    """The bundled GGUF (or any GGUF file) through llama-cpp-python's OpenAI-compatible server, run as
+    a supervised child process (rag.model_server): one protocol for the CPU default and for a GPU
+    server, and a native crash costs one answer, not the web process. The child's llama.cpp keeps the
+    evaluated prompt and re-uses its longest common prefix, so the fixed system prompt is evaluated
+    once per start (warm) and each question pays only for its own tokens. Token counts come from the
+    GGUF's tokenizer in this process (pure Python/Rust), so counting never waits for a generation."""
+
+    def __init__(self, path: Path, settings: GeneratorSettings, models_dir: Path, log_path: Path) -> None:
+        from kreiswissen.model_assets import gguf_tokenizer
+
+        from .model_server import MODEL_ALIAS, LocalModelServer
+
+        if not path.is_file():
+            raise FileNotFoundError(f"GGUF model not found: {path}")
+        super().__init__(settings.model_copy(update={"api_key": "", "api_retries": 3}))
+        self.name = path.name
+        self.model = MODEL_ALIAS
+        # the in-process sampling, exactly: greedy at temperature 0, no repetition penalty
+        self.extra_body = {"top_p": 1.0, "top_k": 0 if settings.temperature > 0 else 1, "repeat_penalty": 1.0}
+        self.tokenizer = gguf_tokenizer(path, models_dir)
+        self.server = LocalModelServer(path, settings, log_path)
+        self.server.on_ready = self._rewarm
+        self._warm_messages: list[Message] | None = None
+
+    def base_url(self) -> str:
+        return self.server.url()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def prompt_tokens(self, messages: list[Message]) -> int:
+        ids = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=True, return_dict=True
+        )
+        return len(ids["input_ids"])
+
+    def warm(self, messages: list[Message]) -> None:
+        self._warm_messages = messages
+        for _ in self.stream(messages, 1, 0.0):
+            pass
+
+    def _rewarm(self) -> None:
+        if self._warm_messages is not None:
+            self.warm(self._warm_messages)
+
+    def stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
+        import httpx
+
+        from .model_server import ModelServerDown
+
+        try:
+            self.server.url()  # start the child, or wait until a restarted one is ready
+        except ModelServerDown as exc:
+            raise GeneratorUnavailable(str(exc)) from exc
+        proc = self.server.process  # the child this answer talks to (a failure is judged on it)
+        try:
+            yield from super().stream(messages, max_new_tokens, temperature)
+        except ModelServerDown as exc:
+            raise GeneratorUnavailable(str(exc)) from exc
+        except (httpx.TransportError, StreamStalled, GeneratorUnavailable) as exc:
+            if isinstance(exc, GeneratorUnavailable) and proc is not None and proc.poll() is None:
+                raise  # the child runs and answered with an error: nothing to restart
+            reason = self.server.failure(proc)
+            raise GeneratorCrashed(
+                f"Die KI-Formulierung ist abgebrochen: Der Sprachmodell-Prozess {reason}; er wird neu "
+                "gestartet, die nächste Frage wird wieder vollständig beantwortet."
+            ) from exc
+
+    def close(self) -> None:
+        self.server.close()
+
+
 _CACHE: dict[tuple, Generator] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -333,6 +431,12 @@ def build_generator(settings: Settings) -> Generator:
         if key not in _CACHE:
             match g.backend:
                 case "llamacpp":
+                    path = Path(g.model_path or assemble_gguf(settings.models_dir))
+                    log_path = settings.data_dir / "logs" / "model-server.log"
+                    generator = LlamaServerGenerator(path, g, settings.models_dir, log_path)
+                    atexit.register(generator.close)
+                    _CACHE[key] = generator
+                case "llamacpp-inprocess":
                     path = g.model_path or assemble_gguf(settings.models_dir)
                     _CACHE[key] = LlamaCppGenerator(Path(path), g)
                 case "transformers":
