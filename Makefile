@@ -12,9 +12,9 @@ AXE := node_modules/axe-core/axe.min.js
 # the whole corpus would cost the server run as much embedding again: they run once, embedded.
 INTEGRATION := tests/test_chroma_server.py tests/test_ingest.py tests/test_retrieval_features.py
 
-.PHONY: run test install models index lint ocr browser clean-index
+.PHONY: run test install models index lint ocr browser clean-index doctor llama
 
-run: install models ocr index
+run: install models ocr index doctor
 	$(KW) serve
 
 test: install models browser ocr
@@ -30,14 +30,18 @@ $(PY):
 
 # Re-installs when pyproject.toml changes. torch first, pinned: its local CPU wheel; an unpinned
 # torch pulled in by another package would be a multi-GB CUDA build.
-# llama-cpp-python (the default generator) has no Linux wheel on PyPI: pip builds it from its sdist
-# once, for this CPU (GGML_NATIVE), in about 5 min on 2 cores; pip's wheel cache keeps the build for
-# a new .venv on the same machine. The multimodal parts and llama.cpp's own tools are not needed.
-LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
-$(STAMP): pyproject.toml | $(PY)
+# llama-cpp-python (the default generator) has no Linux wheel on PyPI: tools/build_llama.sh builds it
+# from its sdist for this CPU before the rest is installed (about 5 min on 2 cores, once per CPU:
+# the wheel is kept under models/llama-wheels). GGML_NATIVE keeps the fast paths this CPU has
+# (AVX2, AVX-512, VNNI), but the AMX backend is left out: on Sapphire-Rapids-class Xeons it repacks
+# the model's K-quant weights and the first decode segfaults (llama.cpp issue 20824) – `make run`
+# served the page and then the whole process died. The multimodal parts and llama.cpp's tools are
+# not needed.
+$(STAMP): pyproject.toml tools/build_llama.sh | $(PY)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install -q -e ".[dev]"
+	tools/build_llama.sh
+	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
 install: $(STAMP)
@@ -47,6 +51,19 @@ $(MODEL_STAMP): $(STAMP)
 	$(KW) models prepare
 
 models: $(MODEL_STAMP)
+
+# The self-test after set-up: CPU, llama.cpp build, model hash, a short generation in the model's
+# child process, embedder, store, disk. If the generation crashes (exit 3: a native fault of this
+# build on this CPU), llama.cpp is rebuilt with the conservative profile (AVX2/FMA/F16C only) and
+# the self-test runs again; any other failure stops `make run` with the German explanation.
+doctor: install models
+	@$(KW) doctor || { rc=$$?; [ $$rc -eq 3 ] || exit $$rc; \
+	  echo "Die Textgenerierung ist im Selbsttest abgestürzt: llama.cpp wird mit dem konservativen Profil (nur AVX2/FMA/F16C) neu gebaut …"; \
+	  tools/build_llama.sh conservative && $(KW) doctor; }
+
+# Rebuild llama.cpp by hand: `make llama PROFILE=conservative` (or native).
+llama: install
+	tools/build_llama.sh $(PROFILE)
 
 index: install
 	@if [ ! -f data/index/catalog.sqlite ]; then $(KW) ingest corpus; fi

@@ -18,6 +18,7 @@ from ingest.cli import collections_app, ingest_command
 from kreiswissen.model_cli import models_app
 from rag.accounts import users_app
 from rag.cli import ask_command
+from rag.doctor import doctor_command
 from ui.admin_auth import admin_app
 from ui.cli import serve_command
 from ui.feedback import feedback_app
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.command("ingest")(ingest_command)
 app.command("ask")(ask_command)
 app.command("serve")(serve_command)
+app.command("doctor")(doctor_command)
 app.command("serve-embeddings")(serve_embeddings_command)
 app.command("eval")(eval_command)
 app.command("crossval")(crossval_command)
