@@ -27,7 +27,8 @@ console = Console()
 
 # Named backends: a generator backend plus the settings that make it what the name says.
 BACKENDS: dict[str, list[str]] = {
-    "llamacpp": ["generator.backend=llamacpp"],
+    "llamacpp": ["generator.backend=llamacpp"],  # llama.cpp's server in a supervised child (default)
+    "llamacpp-inprocess": ["generator.backend=llamacpp-inprocess"],  # the earlier path, for comparison
     "transformers": ["generator.backend=transformers", "generator.dtype=auto"],
     "transformers-bf16": ["generator.backend=transformers", "generator.dtype=bfloat16"],
     "transformers-fp32": ["generator.backend=transformers", "generator.dtype=float32"],

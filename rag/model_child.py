@@ -4,6 +4,7 @@ OpenAI-compatible server with the arguments it was given."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import runpy
 import sys
@@ -17,12 +18,10 @@ def main() -> None:
     parent = int(os.environ.get("KREISWISSEN_PARENT_PID", "0"))
     if parent:  # a killed web process must not leave a 2 GB model server behind
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    try:
-        # With 20 questions at once the searches and the streaming of extracts to the other users
-        # take the cores first; a generation alone still gets them all.
+    # With 20 questions at once the searches and the streaming of extracts to the other users take
+    # the cores first; a generation alone still gets them all.
+    with contextlib.suppress(OSError):
         os.nice(GENERATION_NICENESS)
-    except OSError:
-        pass
     sys.argv = ["llama_cpp.server", *sys.argv[1:]]
     runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 

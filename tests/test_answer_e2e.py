@@ -1,17 +1,15 @@
-"""End to end with the real default models: llama.cpp on the bundled GGUF (slow: the CPU generates)."""
+"""End to end with the real default models: llama.cpp on the bundled GGUF in its child process (slow: the
+CPU generates). Cancelling and the child's CPU priority: tests/test_model_server.py."""
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-import time
 
 import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from rag.generator import LlamaCppGenerator
+from rag.generator import LlamaServerGenerator
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +35,7 @@ def test_ask_cli_prints_the_extract_then_the_answer(corpus_settings, monkeypatch
 
 
 def test_default_generator_is_llama_cpp_and_gives_a_verified_german_answer(answer_service) -> None:
-    assert isinstance(answer_service.generator, LlamaCppGenerator)
+    assert isinstance(answer_service.generator, LlamaServerGenerator)
     verified = []
     for question in ("Bis wann muss eine Datenpanne gemeldet werden?", QUESTION):
         answer = answer_service.answer(question)
@@ -55,32 +53,3 @@ def test_default_generator_is_llama_cpp_and_gives_a_verified_german_answer(answe
             assert answer.notice and answer.text.startswith("„")
     # the small model is weak, but on these two plain questions at least one answer checks out
     assert verified
-
-
-def test_closing_the_stream_stops_generation_at_once(answer_service) -> None:
-    generator = answer_service.generator
-    messages = [{"role": "user", "content": "Zähle langsam von eins bis hundert, jede Zahl als Wort."}]
-    stream = generator.stream(messages, 400, 0.0)
-    pieces = [next(stream) for _ in range(3)]
-    stream.close()
-    assert "".join(pieces).strip()
-    # the Llama context is free again: a second generation starts right away (it would wait for the
-    # ~400 tokens of the first, half a minute and more, had closing not stopped it)
-    started = time.perf_counter()
-    again = generator.stream(messages, 2, 0.0)
-    assert next(again)
-    again.close()
-    assert time.perf_counter() - started < 10
-
-
-def test_generation_runs_at_a_lower_cpu_priority_than_searches(answer_service) -> None:
-    """With many questions at once the searches (and so everyone's extract) come before generation."""
-    generator = answer_service.generator
-    stream = generator.stream([{"role": "user", "content": "Sag Hallo."}], 2, 0.0)
-    assert next(stream)
-    stream.close()
-    llama = [t for t in threading.enumerate() if t.name.startswith("llama-cpp")]
-    assert llama, "llama.cpp runs in its own thread"
-    assert all(
-        os.getpriority(os.PRIO_PROCESS, t.native_id) > os.getpriority(os.PRIO_PROCESS, 0) for t in llama
-    )

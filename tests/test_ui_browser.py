@@ -8,8 +8,10 @@ Every page is checked with axe-core (WCAG 2.0/2.1 A and AA); any violation fails
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import tempfile
 import time
@@ -340,6 +342,48 @@ def test_stop_ends_the_generation_and_keeps_the_extract(page: Page) -> None:
     assert bot_messages(page)[-1] == stopped
     assert "Fundstelle" in stopped and "Tagegeld" in stopped
     assert not page.locator("#kw-good").is_visible()  # no complete answer to rate
+
+
+STREAMING = "Antwort wird formuliert"  # shown above the tokens while the model writes
+
+
+def ask_until_streaming(page: Page, question: str) -> None:
+    page.get_by_role("textbox", name="Ihre Frage").fill(question)
+    page.get_by_role("button", name="Fragen", exact=True).click()
+    page.wait_for_function(
+        """s => [...document.querySelectorAll('#kw-chat [data-testid="bot"]')]
+                 .some(e => e.innerText.includes(s))""",
+        arg=STREAMING,
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+
+
+def test_a_model_crash_mid_answer_keeps_the_extract_and_the_server_serves_on(
+    browser: BrowserContext, ui: dict
+) -> None:
+    """SIGSEGV to the model's child process while an answer streams (as llama.cpp's AMX backend did):
+    that answer keeps its extract and gets the German note, the page keeps working, and the next
+    question is answered by the restarted model."""
+    server = ui["service"].generator.server
+    page = browser.new_page()
+    open_app(page, ui["url"])
+    ask_until_streaming(page, "Wie hoch ist das Tagegeld bei einer Dienstreise?")
+    crashed_pid = server.pid
+    os.kill(crashed_pid, signal.SIGSEGV)
+    crashed = wait_for_answer(page, 1)
+    assert "Fundstelle" in crashed and "Tagegeld" in crashed  # the extract stays
+    assert "Sprachmodell-Prozess ist abgestürzt" in crashed and "neu gestartet" in crashed
+    assert STREAMING not in crashed and "Antwort des Sprachmodells" not in crashed
+    page.close()
+
+    page = browser.new_page()  # a new conversation: the question stands alone
+    open_app(page, ui["url"])
+    ask_until_streaming(page, QUESTION)  # tokens stream again: the restarted model generates
+    again = wait_for_answer(page, 1)
+    assert server.pid not in (None, crashed_pid)
+    assert "abgestürzt" not in again and "nicht erreichbar" not in again
+    assert "Fundstelle" in again
+    page.close()
 
 
 def test_chat_with_answer_is_accessible(answered: dict) -> None:
