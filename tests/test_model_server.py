@@ -1,6 +1,7 @@
 """The bundled model in its supervised child process (rag.model_server), with the real llama.cpp server
 and the real GGUF: a crash, an out-of-memory kill or a hang of the child costs the answer in flight its
-generated text, never the web process; the child is restarted and the next answer is generated."""
+generated text, never the web process; the child is restarted and the next answer is generated. Through
+the real server and browser (extract and German note kept): tests/test_ui_browser.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from kreiswissen.model_assets import assemble_gguf
-from rag.answer_service import NOTICE_SOURCE_COUNTS
 from rag.generator import GeneratorCrashed, LlamaServerGenerator, build_generator
 from rag.model_server import LocalModelServer, ModelServerDown, exit_reason
 from tests.conftest import ROOT, make_settings
@@ -125,21 +125,3 @@ def test_a_child_that_cannot_start_is_reported_in_german_not_restarted_forever(t
         messages.append(str(down.value))
     assert "noch bevor er bereit war" in messages[0]
     assert "startet auf diesem Rechner nicht" in messages[-1] and "kreiswissen doctor" in messages[-1]
-
-
-def test_the_answer_in_flight_keeps_its_extract_and_gets_the_note(answer_service) -> None:
-    """Through the real answer pipeline: a crash after the first token."""
-    killed = None
-    final = None
-    for event in answer_service.stream("Wie hoch ist das Tagegeld bei einer Dienstreise?"):
-        if event.kind == "token" and killed is None:
-            killed = answer_service.generator.server.pid
-            os.kill(killed, signal.SIGSEGV)
-        if event.kind == "answer":
-            final = event.answer
-    assert killed is not None and final is not None
-    assert final.extract and final.extract.evidence and not final.verified
-    assert "Sprachmodell-Prozess ist abgestürzt" in final.notice and NOTICE_SOURCE_COUNTS in final.notice
-    wait_for_restart(answer_service.generator.server, killed)
-    again = answer_service.answer("Wie hoch ist das Tagegeld bei einer Dienstreise?")
-    assert again.generated.strip() and "abgestürzt" not in again.notice
