@@ -10,7 +10,6 @@ crashed (a native fault: `make run` then rebuilds llama.cpp with the conservativ
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from kreiswissen.files import file_sha256
 from kreiswissen.model_assets import GGUF_NAME, GGUF_SHA256, assemble_gguf, cpu_flags, cpu_summary
 from kreiswissen.settings import Settings, get_settings
 
@@ -75,11 +75,7 @@ def llama_system_info() -> Check:
 
 
 def model_hash(path: Path) -> Check:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(8 << 20):
-            digest.update(block)
-    sha = digest.hexdigest()
+    sha = file_sha256(path)
     size = f"{path.stat().st_size / 1e9:.2f} GB"
     if path.name == GGUF_NAME and sha != GGUF_SHA256:
         return Check(

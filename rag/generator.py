@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from kreiswissen.model_assets import assemble_gguf
 from kreiswissen.settings import GeneratorSettings, Settings
@@ -167,7 +167,23 @@ def torch_dtype(setting: str):
     return torch.float32
 
 
-class TransformersGenerator:
+class TokenizerCounts:
+    """Token counts from a transformers tokenizer (`self.tokenizer`) with the model's chat template."""
+
+    tokenizer: Any
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def prompt_tokens(self, messages: list[Message]) -> int:
+        # a BatchEncoding (not a dict subclass): its len() would count its keys
+        ids = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=True, return_dict=True
+        )
+        return len(ids["input_ids"])
+
+
+class TransformersGenerator(TokenizerCounts):
     """A causal LM from a Hugging Face folder (or a .gguf file, which transformers dequantises on load)."""
 
     def __init__(self, path: Path, settings: GeneratorSettings) -> None:
@@ -191,16 +207,6 @@ class TransformersGenerator:
         )
         self.seed = settings.seed
         self._lock = threading.Lock()  # one generation at a time: the CPU is the bottleneck anyway
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
-
-    def prompt_tokens(self, messages: list[Message]) -> int:
-        # a BatchEncoding (not a dict subclass): its len() would count its keys
-        ids = self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, tokenize=True, return_dict=True
-        )
-        return len(ids["input_ids"])
 
     def warm(self, messages: list[Message]) -> None:
         for _ in self.stream(messages, 1, 0.0):
@@ -349,7 +355,7 @@ class OpenAICompatibleGenerator:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-class LlamaServerGenerator(OpenAICompatibleGenerator):
+class LlamaServerGenerator(TokenizerCounts, OpenAICompatibleGenerator):
     """The bundled GGUF (or any GGUF file) through llama-cpp-python's OpenAI-compatible server, run as
     a supervised child process (rag.model_server): one protocol for the CPU default and for a GPU
     server, and a native crash costs one answer, not the web process. The child's llama.cpp keeps the
@@ -376,15 +382,6 @@ class LlamaServerGenerator(OpenAICompatibleGenerator):
 
     def base_url(self) -> str:
         return self.server.url()
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
-
-    def prompt_tokens(self, messages: list[Message]) -> int:
-        ids = self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, tokenize=True, return_dict=True
-        )
-        return len(ids["input_ids"])
 
     def warm(self, messages: list[Message]) -> None:
         self._warm_messages = messages
