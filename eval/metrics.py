@@ -67,11 +67,14 @@ def compute_metrics(rows: list[dict]) -> dict[str, float]:
         m["citation_precision"] = _share([c["doc"] == r["doc"] for r, c in pairs])
         m["citation_precision_section"] = _share([_section_hit(r, c) for r, c in pairs])
         m["answers_with_citation"] = _share([bool(r.get("cited")) for r in full if not r.get("refused")])
-    # In retrieval-only mode "refused" is the relevance gate's decision.
+    # In retrieval-only mode "refused" and "outcome" are the relevance gate's decision.
     if answerable:
-        m["answer_rate"] = _share([not r.get("refused") for r in answerable])
+        m["answer_rate"] = _share([not r.get("refused") for r in answerable])  # a passage is shown
+        m["no_passage_rate"] = 1.0 - m["answer_rate"]
+        m["weak_rate"] = _share([r.get("outcome") == "weak" for r in answerable])
     if unanswerable:
         m["refusal_rate"] = _share([bool(r.get("refused")) for r in unanswerable])
+        m["no_generation_rate"] = _share([not generated_shown(r) for r in unanswerable])
     m |= correctness_metrics(rows)
     for key, scale, unit in (
         ("retrieval", 1000, "_ms"),
@@ -84,6 +87,14 @@ def compute_metrics(rows: list[dict]) -> dict[str, float]:
             m[f"{key}_p50{unit}"] = percentile(values, 50)
             m[f"{key}_p95{unit}"] = percentile(values, 95)
     return m
+
+
+def generated_shown(row: dict) -> bool:
+    """Whether the user is shown generated text: in full mode a verified answer, in retrieval-only
+    mode a clear match (the outcome on which the pipeline would generate)."""
+    if row.get("mode") == "full":
+        return bool(row.get("verified")) and not row.get("refused")
+    return row.get("outcome", "refused" if row.get("refused") else "answer") == "answer"
 
 
 def shown_text(row: dict) -> str:

@@ -110,20 +110,21 @@ def run_questions(
         # The sources the answer is built from: the top_k of the same retrieval the pipeline runs.
         top = replace(retrieved, sources=retrieved.sources[: settings.retrieval.top_k])
         if retrieval_only:
-            row["refused"] = not gate.relevant
-            row["extract"] = _extract_text(service, q["question"], top, row["timings"])
-            texts = {"extract": row["extract"], "answer": "" if row["refused"] else row["extract"]}
+            # The gate's outcome, as the answer path decides it (the weak one shows the extract too).
+            row["outcome"] = gate.outcome
+            row["refused"] = gate.outcome == "refused"
+            extract = None if row["refused"] else _extract_text(service, q["question"], top, row["timings"])
+            row["extract"] = extract or ""
+            row["refused"] = row["refused"] or not extract  # no passage shown
+            row["outcome"] = "refused" if row["refused"] else gate.outcome
+            texts = {"extract": row["extract"], "answer": row["extract"]}
             shown_sources = top.sources
         else:
             answer = service.answer(q["question"], allowed=allowed)
             extract = answer.extract
             row |= (
-                answer.to_dict("answer")
-                | {
-                    "extract": extract.text()
-                    if extract is not None
-                    else _extract_text(service, q["question"], top, None)  # refused: what it would be
-                }
+                answer.to_dict("answer", "outcome")
+                | {"extract": extract.text() if extract is not None else ""}  # what the user sees
                 | answer.to_dict(
                     "generated",
                     "verified",

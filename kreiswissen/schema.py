@@ -96,6 +96,7 @@ class Extract:
     """The instant extractive answer ("Fundstelle"): the best-matching units of the top sources."""
 
     evidence: list[Evidence]
+    weak: bool = False  # no clear match: these are only the nearest passages, and nothing is generated
 
     def passages(self) -> list[tuple[int, list[str]]]:
         """Runs of units that follow each other in their source (a sentence with its list), each as
@@ -136,6 +137,14 @@ class Answer:
     verified: bool = False  # the generated text survived fact-level verification and is shown
     notice: str = ""  # German note for the user (e.g. why the extract is shown instead)
 
+    @property
+    def outcome(self) -> str:
+        """ "answer" (a clear match: extract and generated text), "weak" (the nearest passages only, no
+        generated text) or "refused" (no passage shown)."""
+        if self.refused:
+            return "refused"
+        return "weak" if self.extract is not None and self.extract.weak else "answer"
+
     def shown_text(self) -> str:
         """Everything the user reads as the answer: the quoted extract, then the verified generated
         text (without verification, `text` is the extract itself)."""
@@ -150,7 +159,7 @@ class Answer:
         source_rename: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """The one JSON form of an answer: the fields asked for, in that order (all without any) of
-        question, standalone_question, answer (`text`), refused, verified, notice, extract (the
+        question, standalone_question, answer (`text`), outcome, refused, verified, notice, extract (the
         quoted units), generated, cited and further (sources as `Source.to_dict(*source_fields)`),
         flagged, model, timings."""
 
@@ -161,6 +170,7 @@ class Answer:
             "question": self.question,
             "standalone_question": self.standalone_question,
             "answer": self.text,
+            "outcome": self.outcome,
             "refused": self.refused,
             "verified": self.verified,
             "notice": self.notice,

@@ -195,10 +195,19 @@ class RetrievalSettings(BaseModel):
     gate_min_coverage: float = Field(
         0.633, description="... or when this share of the question's content words occurs in the top sources"
     )
+    gate_weak_dense: float = Field(
+        0.80,
+        description="Relevance gate, lower bar: below this best dense cosine ...",
+    )
+    gate_weak_coverage: float = Field(
+        0.34,
+        description="... and this share of content words the question is refused (no passage is shown); "
+        "between the two bars the nearest passages are shown without a generated answer",
+    )
     gate_max_zipf: float = Field(
         3.0,
-        description="Relevance gate: refuse when the question names a noun that no document uses and that "
-        "is rarer in German than this Zipf frequency (wordfreq; 0 switches the check off)",
+        description="Relevance gate: a question that names a noun no document uses and that is rarer in "
+        "German than this Zipf frequency is at most a weak match (wordfreq; 0 switches the check off)",
     )
 
 

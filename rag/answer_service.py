@@ -30,7 +30,7 @@ from .generation_queue import GenerationQueue
 from .generator import Generator, GeneratorCrashed, build_generator
 from .injection import WARNING as INJECTION_WARNING
 from .injection import injection_followed, without_instructions
-from .prompt import REFUSAL, answer_messages, source_block, topic_refusal
+from .prompt import REFUSAL, answer_messages, source_block, topic_refusal, weak_notice
 from .relevance_gate import assess
 from .retrieval import HybridRetriever, Retrieved
 from .verification import is_refusal, verify_answer
@@ -235,7 +235,13 @@ class AnswerService:
             yield Event("sources", sources=retrieved.sources)
 
             relevance = assess(question, retrieved, self.settings.retrieval)
-            if not relevance.relevant:
+            extract, ranked = Extract(evidence=[]), []
+            if relevance.outcome != "refused":
+                ranked = self.scored_units(question, retrieved)
+                extract = self._extract(ranked)
+                extract.weak = relevance.outcome == "weak"
+                timings["extract"] = time.perf_counter() - started
+            if not extract.evidence:  # nothing relevant (or only instructions aimed at an AI)
                 log.info(
                     "gate refused (dense %.3f, coverage %.2f, absent topic %r)",
                     relevance.best_dense,
@@ -247,15 +253,16 @@ class AnswerService:
                     "answer", answer=Answer(asked, text, retrieved.sources, refused=True, timings=timings)
                 )
                 return
-
-            ranked = self.scored_units(question, retrieved)
-            extract = self._extract(ranked)
-            timings["extract"] = time.perf_counter() - started
         yield Event("extract", extract=extract)
 
         g = self.settings.generator
         answer = Answer(asked, extract.quoted(), retrieved.sources, extract=extract, timings=timings)
         answer.cited = list(dict.fromkeys(e.source_number for e in extract.evidence))
+        if extract.weak:  # the nearest passages, shown as they are: no generated text
+            log.info("weak match (dense %.3f, coverage %.2f)", relevance.best_dense, relevance.coverage)
+            answer.notice = weak_notice(relevance.foreign)
+            yield Event("answer", answer=answer)
+            return
         try:
             generator = self.generator
             answer.model = generator.name

@@ -1,5 +1,6 @@
 """Audit log of answers as JSON lines: what was asked of which collection, what was cited, which model,
-how long it took, and how it ended (answered, refused, failed, cancelled, denied).
+how long it took, and how it ended (answered, weak: nearest passages only, refused, failed, cancelled,
+denied).
 
 No user name ever (Personalrat, data protection). Where a Dienstvereinbarung allows it,
 `audit.user_pseudonyms` adds a keyed pseudonym (HMAC-SHA256 of the user name with a secret key):
@@ -63,11 +64,12 @@ class AuditLog:
     def record(self, answer: Answer, collection: str, user: User | None = None) -> None:
         entry = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "status": "refused" if answer.refused else "answered",
+            "status": {"refused": "refused", "weak": "weak"}.get(answer.outcome, "answered"),
             "collection": collection,
         } | answer.to_dict(
             "question",
             "standalone_question",
+            "outcome",
             "refused",
             "cited",
             "flagged",

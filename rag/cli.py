@@ -49,9 +49,13 @@ def ask_command(
     streamed = False
     for event in events:
         if event.kind == "extract" and event.extract is not None and event.extract.evidence:
-            console.rule("Fundstelle (wörtlich aus dem Dokument, ohne KI)")
-            console.print(event.extract.quoted(), markup=False)
-            console.rule("Antwort des Sprachmodells (KI-generiert, wird geprüft)")
+            if event.extract.weak:
+                console.rule("Keine eindeutige Fundstelle – die ähnlichsten Stellen (wörtlich, ohne KI)")
+                console.print(event.extract.quoted(), markup=False)
+            else:
+                console.rule("Fundstelle (wörtlich aus dem Dokument, ohne KI)")
+                console.print(event.extract.quoted(), markup=False)
+                console.rule("Antwort des Sprachmodells (KI-generiert, wird geprüft)")
         elif event.kind == "queued":
             console.print(f"[dim]Warteschlange: {event.position} Anfrage(n) vor Ihnen …[/dim]")
         elif event.kind == "token":

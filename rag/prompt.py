@@ -14,11 +14,25 @@ from .injection import mask_instructions, neutralize
 REFUSAL = "Dazu habe ich in den freigegebenen Dokumenten nichts gefunden."
 
 
-def topic_refusal(words: list[str]) -> str:
-    """The refusal for a question whose topic no document mentions: it names the missing words."""
+def absent_words(words: list[str]) -> str:
+    """Names the question's words that no document uses."""
     named = " und ".join(f"„{w}“" for w in words)
     verb = "kommt" if len(words) == 1 else "kommen"
-    return f"{named} {verb} in den freigegebenen Dokumenten nicht vor. Dazu kann ich nichts sagen."
+    return f"{named} {verb} in den freigegebenen Dokumenten nicht vor."
+
+
+def topic_refusal(words: list[str]) -> str:
+    """The refusal for a question whose topic no document mentions: it names the missing words."""
+    return f"{absent_words(words)} Dazu kann ich nichts sagen."
+
+
+def weak_notice(words: list[str]) -> str:
+    """Why a weak match gets no generated answer (and which of the question's words no document uses)."""
+    lead = f"{absent_words(words)} " if words else ""
+    return (
+        f"{lead}Die Dokumente beantworten die Frage nicht eindeutig; deshalb formuliert die KI hier keine "
+        "Antwort. Bitte prüfen Sie, ob eine der zitierten Stellen Ihre Frage beantwortet."
+    )
 
 
 SYSTEM = f"""Du bist Kreiswissen, der interne Auskunftsassistent einer Kreisverwaltung. Du beantwortest \

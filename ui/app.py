@@ -153,6 +153,7 @@ def build_app(
                 "notice",
                 "answer",
                 "standalone_question",
+                "outcome",
                 "refused",
                 "cited",
                 "further",

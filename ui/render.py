@@ -87,6 +87,9 @@ def sources_html(sources: list[Source], question: str, answer: Answer | None = N
 
 
 EXTRACT_HEADING = "**Fundstelle** – wörtlich aus dem Dokument, ohne KI:"
+WEAK_HEADING = (
+    "**Keine eindeutige Fundstelle – die ähnlichsten Stellen** (wörtlich aus den Dokumenten, ohne KI):"
+)
 GENERATED_HEADING = (
     "**Antwort des Sprachmodells** – KI-generiert, Zahlen und Fristen mit den Quellen abgeglichen:"
 )
@@ -97,7 +100,7 @@ def extract_markdown(extract: Extract | None, sources: list[Source]) -> str:
     if extract is None or not extract.evidence:
         return ""
     labels = {s.number: s.label for s in sources}
-    lines = [EXTRACT_HEADING]
+    lines = [WEAK_HEADING if extract.weak else EXTRACT_HEADING]
     for number, passage in extract.passages():
         label = plain(labels.get(number, ""))
         # A list keeps its lines (hard breaks); an item's "1." must not start a Markdown list.
