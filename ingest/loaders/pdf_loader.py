@@ -14,12 +14,14 @@ from kreiswissen.schema import LoadedDocument
 from ..structure import join_hyphenated
 from .builder import BlockBuilder
 from .errors import LoadError
+from .pdf_tables import table_pages
 
 log = logging.getLogger(__name__)
 
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{3,}")
 _COLUMN_GAP = re.compile(r" {4,}")
+_RULE_OPS = re.compile(rb"\s(?:re|l)\s")  # rectangles and line segments in a content stream
 # Frequent German function words; reversed text ("red", "dnu") shows them backwards.
 _COMMON = {
     "der",
@@ -84,6 +86,15 @@ def _page_text(page) -> str:
     return _unreverse(text)
 
 
+def _ruled(page) -> bool:
+    """Cheap pre-check before pdfplumber's slower table search: a ruled table draws its grid lines."""
+    try:
+        contents = page.get_contents()
+        return contents is not None and len(_RULE_OPS.findall(contents.get_data())) >= 6
+    except Exception:  # an odd content stream only costs the table search
+        return False
+
+
 def _plausible_title(title: str) -> bool:
     """Metadata titles are often leftovers of the authoring tool ('783583_v2_indd', 'tmp-9888')."""
     return len(title.split()) >= 2 and "_" not in title and not title.lower().startswith(("tmp", "microsoft"))
@@ -111,12 +122,17 @@ def load_pdf(path: Path) -> LoadedDocument:
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError("PDF ist passwortgeschützt")
         page_texts = [_page_text(page) for page in reader.pages]
+        ruled = {i for i, page in enumerate(reader.pages) if _usable(page_texts[i]) and _ruled(page)}
     except (FileNotDecryptedError, NotImplementedError) as exc:
         raise LoadError("PDF ist verschlüsselt und kann nicht gelesen werden") from exc
     except PdfReadError as exc:
         raise LoadError(f"PDF ist beschädigt ({exc})") from exc
     if not page_texts:
         raise LoadError("PDF enthält keine Seiten")
+
+    # Ruled tables: pdfplumber keeps cells apart, so each row can carry its column headers.
+    for i, text in table_pages(path, ruled).items():
+        page_texts[i] = text
 
     # Scanned pages (no text layer): OCR with Tesseract where it is installed, never index them empty.
     missing = [i for i, t in enumerate(page_texts) if not _usable(t)]
