@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import reduce
 from itertools import groupby
 from pathlib import Path
 
@@ -33,34 +34,43 @@ def _paragraphs(blocks: list[Block]) -> list[tuple[str, int | None]]:
     return out
 
 
-Piece = tuple[str, int | None, int | None]  # text, first page, last page
+# A piece of chunk text with where each of its pages begins: (offset in the text, page), the first
+# at 0. A paragraph stands on one page (it comes from one block); pieces joined into one text may not.
+PageStarts = tuple[tuple[int, int | None], ...]
+Piece = tuple[str, PageStarts]
+
+
+def _join(first: Piece, joiner: str, second: Piece) -> Piece:
+    text = f"{first[0]}{joiner}{second[0]}"
+    shift = len(first[0]) + len(joiner)
+    starts = list(first[1])
+    for offset, page in second[1]:
+        if page != starts[-1][1]:
+            starts.append((offset + shift, page))
+    return text, tuple(starts)
 
 
 def _pack(pieces: list[Piece], size: int, joiner: str) -> list[Piece]:
     """Greedily pack pieces into chunks of at most `size` characters (a single piece may exceed it)."""
     chunks: list[Piece] = []
-    text, first, last = "", None, None
-    for piece, piece_first, piece_last in pieces:
-        if text and len(text) + len(joiner) + len(piece) > size:
-            chunks.append((text, first, last))
-            text = ""
-        if not text:
-            text, first = piece, piece_first
-        else:
-            text = f"{text}{joiner}{piece}"
-        last = piece_last
-    if text:
-        chunks.append((text, first, last))
+    current: Piece | None = None
+    for piece in pieces:
+        if current and len(current[0]) + len(joiner) + len(piece[0]) > size:
+            chunks.append(current)
+            current = None
+        current = _join(current, joiner, piece) if current else piece
+    if current:
+        chunks.append(current)
     return chunks
 
 
 def _paragraph_pieces(para: str, page: int | None, size: int) -> list[Piece]:
     if len(para) <= size:
-        return [(para, page, page)]
+        return [(para, ((0, page),))]
     # A 'sentence' longer than a chunk (tables flattened to one line, lists without stops) is cut at
     # words.
     sentences = [part for s in split_sentences(para) for part in wrap_words(s, size, cut_long_words=True)]
-    return _pack([(s, page, page) for s in sentences], size, " ")
+    return _pack([(s, ((0, page),)) for s in sentences], size, " ")
 
 
 def _sentence_groups(paragraphs: list[tuple[str, int | None]]) -> list[list[tuple[str, int | None]]]:
@@ -86,7 +96,7 @@ def _split_section(blocks: list[Block], size: int, minimum: int) -> list[Piece]:
     # "… schriftlich verlangen." answers nothing on its own.
     for group in _sentence_groups(_paragraphs(blocks)):
         if len(group) > 1 and sum(len(p) + 1 for p, _ in group) <= size:
-            pieces.append(("\n".join(p for p, _ in group), group[0][1], group[-1][1]))
+            pieces.append(reduce(lambda a, b: _join(a, "\n", b), [(p, ((0, page),)) for p, page in group]))
             continue
         for para, page in group:
             pieces.extend(_paragraph_pieces(para, page, size))
@@ -98,7 +108,7 @@ def _split_section(blocks: list[Block], size: int, minimum: int) -> list[Piece]:
         and len(chunks[-2][0]) + len(chunks[-1][0]) < size * 1.3
     ):
         tail = chunks.pop()
-        chunks[-1] = (f"{chunks[-1][0]}\n{tail[0]}", chunks[-1][1], tail[2])
+        chunks[-1] = _join(chunks[-1], "\n", tail)
     return chunks
 
 
@@ -111,8 +121,10 @@ def chunk_document(doc: LoadedDocument, size: int = 1200, minimum: int = 200) ->
     chunks: list[Chunk] = []
     doc_id = Path(doc.path).stem
     for headings, group in groupby(doc.blocks, key=lambda b: b.headings):
-        for text, page, page_end in _split_section(list(group), size, minimum):
+        for text, starts in _split_section(list(group), size, minimum):
             position = len(chunks)
+            # Only a chunk spanning pages records where they begin (a page of None: no page numbers).
+            page_starts = [(o, p) for o, p in starts if p is not None] if len(starts) > 1 else []
             chunks.append(
                 Chunk(
                     id=chunk_id(doc.path, position, text),
@@ -121,9 +133,10 @@ def chunk_document(doc: LoadedDocument, size: int = 1200, minimum: int = 200) ->
                     title=doc.title,
                     section=" › ".join(headings),
                     source_path=doc.path,
-                    page=page,
-                    page_end=page_end,
+                    page=starts[0][1],
+                    page_end=starts[-1][1],
                     position=position,
+                    page_starts=page_starts,
                 )
             )
     return chunks

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # Bump when loaders or the chunker change what they produce: unchanged files are then re-chunked
 # (their embeddings are re-used wherever a chunk's text stays the same).
-PIPELINE_VERSION = 5  # 3: sentence units with vectors; 4: originals rendered at ingest, HTML/encodings; 5: a sentence stays with its list
+PIPELINE_VERSION = 6  # 3: sentence units with vectors; 4: originals rendered at ingest, HTML/encodings; 5: a sentence stays with its list; 6: where pages begin inside a chunk, PDF structure (#25)
 
 
 @dataclass

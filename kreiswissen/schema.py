@@ -37,10 +37,22 @@ class Chunk:
     page: int | None = None
     page_end: int | None = None
     position: int = 0
+    # Where each page of a chunk that spans pages begins: (character offset in `text`, page), the
+    # first at 0; empty within one page. A quoted sentence cites the page it stands on.
+    page_starts: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def heading_line(self) -> str:
         return f"{self.title} › {self.section}" if self.section else self.title
+
+    def page_at(self, offset: int) -> int | None:
+        """The page on which the character at `offset` of the text stands."""
+        page = self.page
+        for start, p in self.page_starts:
+            if start > offset:
+                break
+            page = p
+        return page
 
 
 @dataclass
@@ -54,18 +66,24 @@ class Source:
 
     @property
     def label(self) -> str:
+        return self.label_at()
+
+    def label_at(self, page: int | None = None, page_end: int | None = None) -> str:
+        """The label citing `page` (to `page_end`): where a quoted passage stands, which in a chunk
+        spanning pages may be after its first page (the default)."""
         c = self.chunk
         parts = [c.title]
         if c.section:
             parts.append(c.section.split(" › ")[-1])
-        if c.page:
-            parts.append(f"S. {c.page}")
+        page = page or c.page
+        if page:
+            parts.append(f"S. {page}" + (f"–{page_end}" if page_end and page_end > page else ""))
         return ", ".join(parts)
 
     def to_dict(self, *fields: str, rename: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The one JSON form of a source (audit log, feedback, UI API, eval results): the fields asked
-        for, in that order (all without any) of number, doc_id, title, section, page, path, text,
-        score; `rename` gives a field another key where a file format has its own name for it."""
+        for, in that order (all without any) of number, doc_id, title, section, page, page_end, path,
+        text, score; `rename` gives a field another key where a file format has its own name for it."""
         c = self.chunk
         values: dict[str, Any] = {
             "number": self.number,
@@ -73,6 +91,7 @@ class Source:
             "title": c.title,
             "section": c.section,
             "page": c.page,
+            "page_end": c.page_end,
             "path": c.source_path,
             "text": c.text,
             "score": self.score,
@@ -89,6 +108,7 @@ class Evidence:
     text: str
     score: float = 0.0
     follows: bool = False  # directly continues the evidence before it (the next line of a list)
+    page: int | None = None  # the page it stands on (None: its chunk's page)
 
 
 @dataclass
@@ -98,16 +118,20 @@ class Extract:
     evidence: list[Evidence]
     weak: bool = False  # no clear match: these are only the nearest passages, and nothing is generated
 
-    def passages(self) -> list[tuple[int, list[str]]]:
-        """Runs of units that follow each other in their source (a sentence with its list), each as
-        (source number, lines); "…" belongs between runs, never inside one."""
-        runs: list[tuple[int, list[str]]] = []
+    def runs(self) -> list[list[Evidence]]:
+        """Runs of units that follow each other in their source (a sentence with its list); "…"
+        belongs between runs, never inside one."""
+        runs: list[list[Evidence]] = []
         for e in self.evidence:
-            if e.follows and runs and runs[-1][0] == e.source_number:
-                runs[-1][1].append(e.text)
+            if e.follows and runs and runs[-1][0].source_number == e.source_number:
+                runs[-1].append(e)
             else:
-                runs.append((e.source_number, [e.text]))
+                runs.append([e])
         return runs
+
+    def passages(self) -> list[tuple[int, list[str]]]:
+        """The runs, each as (source number, lines)."""
+        return [(run[0].source_number, [e.text for e in run]) for run in self.runs()]
 
     def passage_texts(self) -> list[str]:
         """Each passage as one text, its lines joined by line breaks."""

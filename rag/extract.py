@@ -21,7 +21,7 @@ import numpy as np
 
 from kreiswissen.schema import Evidence, Extract, Source
 from text.german_text import analyze
-from text.sentence_units import LIST_ITEM, continues_sentence, split_units
+from text.sentence_units import LIST_ITEM, continues_sentence, split_units, unit_offsets
 
 # Weights of the unit score and the selection bars: chosen on the project's own set by a small grid
 # (eval/corpus_eval.jsonl, key facts of the extract), checked on the dev set (README, "Figures").
@@ -71,6 +71,7 @@ class Unit:
     text: str
     vector: np.ndarray | None
     score: float = 0.0
+    page: int | None = None  # the page it stands on, where its chunk spans pages
 
 
 def _cue(question: str, text: str) -> float:
@@ -99,18 +100,28 @@ def load_units(
     for source in sources:
         rows = stored.get(source.chunk.id) or []
         if rows:
-            units += [
+            own = [
                 Unit(source, i, text, np.frombuffer(vec, dtype=np.float16).astype(np.float32))
                 for i, (text, vec) in enumerate(rows)
             ]
         else:
-            fresh = [Unit(source, i, text, None) for i, text in enumerate(split_units(source.chunk.text))]
-            units += fresh
-            missing += fresh
+            own = [Unit(source, i, text, None) for i, text in enumerate(split_units(source.chunk.text))]
+            missing += own
+        _locate_pages(own)
+        units += own
     if missing and embed is not None:
         for unit, vec in zip(missing, embed([u.text for u in missing]), strict=True):
             unit.vector = np.asarray(vec, dtype=np.float32)
     return units
+
+
+def _locate_pages(units: list[Unit]) -> None:
+    """The page of each unit of one chunk, from where the unit stands in the chunk's text."""
+    chunk = units[0].source.chunk if units else None
+    if chunk is None or not chunk.page_starts:
+        return
+    for unit, offset in zip(units, unit_offsets(chunk.text, [u.text for u in units]), strict=True):
+        unit.page = chunk.page_at(offset) if offset is not None else None
 
 
 def score_units(question: str, query_vector: list[float] | None, units: list[Unit]) -> list[Unit]:
@@ -229,6 +240,7 @@ def pick_extract(ranked: list[Unit]) -> Extract:
             text=u.text,
             score=round(u.score, 4),
             follows=i > 0 and picked[i - 1].source is u.source and picked[i - 1].idx == u.idx - 1,
+            page=u.page,
         )
         for i, u in enumerate(picked)
     ]

@@ -93,6 +93,11 @@ MIGRATIONS: list[str] = [
     """,
     # 6: the persisted BM25 index (SQLite FTS5, see store/bm25_index.py); filled by its first `ensure`
     bm25_index.MIGRATION,
+    # 7: where each page of a chunk spanning pages begins (JSON [[offset, page], ...]); chunks written
+    # before cite their first page, as they did
+    """
+    ALTER TABLE chunks ADD COLUMN page_starts TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
 GENERATION_SEP = "\x1f"  # not printable: never part of a collection name (see admin_tab)
@@ -301,7 +306,7 @@ class Catalog:
                     ],
                 )
             db.executemany(
-                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         collection,
@@ -315,6 +320,7 @@ class Catalog:
                         c.page_end,
                         c.text,
                         t,
+                        json.dumps(c.page_starts),
                     )
                     for c, t in zip(chunks, tokens, strict=True)
                 ],
@@ -467,6 +473,7 @@ def _row_to_chunk(r: sqlite3.Row) -> Chunk:
         page=r["page"],
         page_end=r["page_end"],
         position=r["position"],
+        page_starts=[(offset, page) for offset, page in json.loads(r["page_starts"])],
     )
 
 

@@ -24,6 +24,22 @@ def test_units_keep_list_items_and_table_rows_whole_and_join_fragments() -> None
     assert units[-2:] == ["Die Frist beträgt zwei Wochen.", "Sie beginnt mit dem Eingang. werden."]
 
 
+def test_units_are_found_in_their_chunk_text_despite_collapsed_whitespace() -> None:
+    from text.sentence_units import unit_offsets
+
+    text = "(1) Die Gebühr\nbeträgt  28 Euro.\n- Ausweis\n(1) Die Gebühr beträgt 28 Euro."  # a repeated unit
+    units = split_units(text)
+    assert unit_offsets(text, units) == [0, text.index("- Ausweis"), text.rindex("(1)")]
+    # Stored units of another split (an older index) are still found, out of order too; a foreign one
+    # is not.
+    assert unit_offsets(text, ["(1) Die Gebühr beträgt 28 Euro.", "- Ausweis", "- Ausweis", "fremd"]) == [
+        0,
+        text.index("- Ausweis"),
+        text.index("- Ausweis"),
+        None,
+    ]
+
+
 def test_overlong_sentences_are_cut_at_words() -> None:
     units = split_units("Wort " * 300)
     assert len(units) > 1 and all(len(u) <= 420 for u in units)

@@ -58,3 +58,40 @@ def test_a_sentence_with_its_list_renders_as_one_quote_with_its_lines() -> None:
     assert rendered.count("§ 16 Inanspruchnahme") == 2  # a label per passage, not per line
     assert rendered.count("<br />") == 2  # the list keeps its lines
     assert "sieben Wochen und<br />" in rendered
+
+
+def test_the_sentences_that_answer_stand_out_in_bold_and_stay_inert() -> None:
+    from kreiswissen.schema import Chunk, Evidence, Extract, Source
+    from ui.render import extract_markdown
+
+    source = Source(1, Chunk("c", "", "gebo", "Gebührenordnung", "§ 3 Gebühren", "x"), score=1.0)
+    extract = Extract(
+        [
+            Evidence(1, "Für die Zulassung gilt:", score=0.60),
+            Evidence(1, "1. Die Gebühr beträgt 28,60 € [hier](https://evil.example) *netto*", 0.95, True),
+            Evidence(1, "- ermäßigt 14 € für_alle", score=0.90, follows=True),
+            Evidence(1, "Die Kasse ist montags geöffnet.", score=0.50),
+        ]
+    )
+    rendered = MarkdownIt("commonmark").render(extract_markdown(extract, [source]))
+    strong = re.findall(r"<strong>(.*?)</strong>", rendered)
+    # The heading's bold, then the two units within the share of the best score: nothing else.
+    assert [html.unescape(s) for s in strong[1:]] == [
+        "1. Die Gebühr beträgt 28,60 € [hier](https://evil.example) *netto*",
+        "- ermäßigt 14 € für_alle",
+    ]
+    assert "<a " not in rendered and "<ol" not in rendered and "<ul" not in rendered
+    assert rendered.count("<em>") == 2  # the two passages' labels: the document's *netto* stays as written
+    assert "Für die Zulassung gilt:<br />" in rendered  # the introduction stays plain
+
+
+def test_no_bold_when_nothing_stands_out() -> None:
+    from kreiswissen.schema import Chunk, Evidence, Extract, Source
+    from ui.render import extract_markdown
+
+    source = Source(1, Chunk("c", "", "gebo", "Gebührenordnung", "§ 3 Gebühren", "x"), score=1.0)
+    for extract in (
+        Extract([Evidence(1, "Die Gebühr beträgt 28,60 €.", score=0.9)]),
+        Extract([Evidence(1, "Die Gebühr beträgt 28,60 €.", 0.9), Evidence(1, "Ermäßigt 14 €.", 0.85)]),
+    ):
+        assert extract_markdown(extract, [source]).count("**") == 2  # the heading's only

@@ -56,6 +56,26 @@ def split_units(text: str) -> list[str]:
     return units
 
 
+def unit_offsets(text: str, units: list[str]) -> list[int | None]:
+    """Where each unit of `text` (from `split_units`, in reading order) starts in it; None for one not
+    found. Units collapse whitespace, so they are matched word by word."""
+    words = list(re.finditer(r"\S+", text))
+    flat = " ".join(m.group() for m in words)
+    origin: list[int] = []  # offset in `text` of each character of `flat`
+    for m in words:
+        origin.extend(range(m.start(), m.end() + 1))  # + the space after it
+    offsets: list[int | None] = []
+    pos = 0
+    for unit in units:
+        at = flat.find(unit, pos)
+        if at < 0:
+            at = flat.find(unit)  # not after the previous unit: a repeated sentence, say
+        offsets.append(origin[at] if at >= 0 else None)
+        if at >= 0:
+            pos = at + len(unit)
+    return offsets
+
+
 def continues_sentence(text: str, previous: str, in_list: bool) -> bool:
     """Whether `text` belongs to the sentence before it: a list item, anything after an introduction
     ending in ':', or, after list items, the words that close the sentence ("… 2. … 13 Wochen" + "vor

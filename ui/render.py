@@ -7,7 +7,7 @@ import re
 from html import escape
 from urllib.parse import quote
 
-from kreiswissen.schema import Answer, Extract, Source
+from kreiswissen.schema import Answer, Evidence, Extract, Source
 from text.german_text import analyze
 
 _WORD = re.compile(r"[\wäöüÄÖÜß]+")
@@ -42,14 +42,26 @@ def highlight(text: str, question: str) -> str:
     return "".join(out)
 
 
-def document_link(source: Source) -> str:
+def document_link(source: Source, page: int | None = None) -> str:
+    """The original; a PDF opens on `page` (where the quoted sentence stands) or the chunk's first."""
     url = f"/dokument/{quote(source.chunk.id)}"
-    if source.chunk.page and source.chunk.source_path.lower().endswith(".pdf"):
-        url += f"#page={source.chunk.page}"
+    page = page or source.chunk.page
+    if page and source.chunk.source_path.lower().endswith(".pdf"):
+        url += f"#page={page}"
     return url
 
 
-def source_card(source: Source, question: str) -> str:
+def quoted_pages(extract: Extract | None) -> dict[int, int]:
+    """Source number → the page its best quoted sentence stands on (where it is known): the page the
+    original opens on and its short citation name."""
+    best: dict[int, Evidence] = {}
+    for e in extract.evidence if extract else []:
+        if e.page and (e.source_number not in best or e.score > best[e.source_number].score):
+            best[e.source_number] = e
+    return {n: e.page for n, e in best.items() if e.page}
+
+
+def source_card(source: Source, question: str, page: int | None = None) -> str:
     c = source.chunk
     meta = []
     if c.section:
@@ -61,7 +73,7 @@ def source_card(source: Source, question: str) -> str:
         f'<h4><span class="kw-num">[{source.number}]</span> {escape(c.title)}</h4>'
         f'<p class="kw-meta">{" · ".join(meta)}</p>'
         f'<blockquote class="kw-passage">{highlight(c.text, question)}</blockquote>'
-        f'<p><a href="{document_link(source)}" target="_blank" rel="noopener">'
+        f'<p><a href="{document_link(source, page)}" target="_blank" rel="noopener">'
         f'Originaldokument öffnen<span class="kw-sr"> (Quelle {source.number}, neues Fenster)</span></a></p>'
         "</article>"
     )
@@ -78,8 +90,9 @@ def sources_html(sources: list[Source], question: str, answer: Answer | None = N
         parts += [source_card(s, question) for s in sources]
         return "".join(parts)
     if answer.cited_sources:
+        pages = quoted_pages(answer.extract)
         parts.append("<h3>Zitierte Quellen</h3>")
-        parts += [source_card(s, question) for s in answer.cited_sources]
+        parts += [source_card(s, question, pages.get(s.number)) for s in answer.cited_sources]
     if answer.further_sources:
         parts.append("<h3>Weitere Fundstellen</h3>")
         parts += [source_card(s, question) for s in answer.further_sources]
@@ -95,18 +108,40 @@ GENERATED_HEADING = (
 )
 
 
+KEY_SHARE = 0.9  # a unit scoring this share of the extract's best score answers the question: bold
+
+
+def answering(evidence: list[Evidence]) -> list[Evidence]:
+    """The units that answer the question: those scoring close to the best. None when that is every
+    unit: bold on all of them would single out nothing."""
+    best = max((e.score for e in evidence), default=0.0)
+    key = [e for e in evidence if best > 0 and e.score >= KEY_SHARE * best]
+    return key if len(key) < len(evidence) else []
+
+
+def _quote_line(text: str, bold: bool) -> str:
+    # Document text shows as written: its "*" and "_" neither emphasise nor break the bold around it;
+    # an item's "1." must not start a Markdown list.
+    line = plain(text).replace("*", "&#42;").replace("_", "&#95;")
+    line = _LINE_START.sub(lambda m: f"{m[1]}&#{ord(m[2])};", line)
+    return f"**{line}**" if bold else line
+
+
 def extract_markdown(extract: Extract | None, sources: list[Source]) -> str:
-    """The instant extract as quoted lines, each with its source; shown before any generation."""
+    """The instant extract as quoted lines, each passage with its source and the page it stands on;
+    the sentences that answer the question in bold (<strong>: screen readers can announce it), so the
+    eye finds them in a longer quote."""
     if extract is None or not extract.evidence:
         return ""
-    labels = {s.number: s.label for s in sources}
+    by_number = {s.number: s for s in sources}
+    key = {id(e) for e in answering(extract.evidence)}
     lines = [WEAK_HEADING if extract.weak else EXTRACT_HEADING]
-    for number, passage in extract.passages():
-        label = plain(labels.get(number, ""))
-        # A list keeps its lines (hard breaks); an item's "1." must not start a Markdown list.
-        quote = "  \n> ".join(
-            _LINE_START.sub(lambda m: f"{m[1]}&#{ord(m[2])};", plain(line)) for line in passage
-        )
+    for run in extract.runs():
+        number = run[0].source_number
+        source = by_number.get(number)
+        label = plain(source.label_at(run[0].page, run[-1].page)) if source else ""
+        # A list keeps its lines (hard breaks).
+        quote = "  \n> ".join(_quote_line(e.text, id(e) in key) for e in run)
         lines.append(f"> „{quote}“ [{number}] *({label})*")
     return "\n".join(lines)
 
@@ -132,8 +167,9 @@ def answer_markdown(answer: Answer) -> str:
         text += f"\n\nℹ️ {plain(answer.notice)}"
     lines = ["\n\n".join(part for part in (extract, text.strip()) if part)]
     if answer.cited_sources:
+        pages = quoted_pages(answer.extract)
         lines.append("\n\n**Quellen:**")
-        lines += [f"\n[{s.number}] {plain(s.label)}" for s in answer.cited_sources]
+        lines += [f"\n[{s.number}] {plain(s.label_at(pages.get(s.number)))}" for s in answer.cited_sources]
     if answer.flagged:
         nums = ", ".join(f"[{n}]" for n in answer.flagged)
         lines.append(f"\n\n⚠️ Hinweis: Die Belege {nums} stützen ihre Aussage nicht sicher – bitte prüfen.")
