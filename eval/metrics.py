@@ -1,7 +1,8 @@
 """Retrieval and answer metrics over eval results (one dict per question, as in results.jsonl).
 
 Document-level metrics look at the retrieved chunks' doc ids; section-level ones also need the gold
-section ("§ 6", "3.2") to head one of the chunk's heading-path components.
+section ("§ 6", "3.2") to head one of the chunk's heading-path components; page-level ones (questions
+with a gold `page`, 1-based, as in the PDF sets) the gold page to lie within the chunk's pages.
 """
 
 from __future__ import annotations
@@ -35,8 +36,18 @@ def _section_hit(row: dict, item: dict) -> bool:
     return item["doc"] == row["doc"] and section_matches(row.get("section"), item.get("section", ""))
 
 
+def _page_hit(row: dict, item: dict) -> bool:
+    first = item.get("page")
+    if item["doc"] != row["doc"] or first is None:
+        return False
+    return first <= row["page"] <= (item.get("page_end") or first)
+
+
+_HITS = {"doc": _doc_hit, "section": _section_hit, "page": _page_hit}
+
+
 def first_rank(row: dict, level: str) -> int | None:
-    hit = _doc_hit if level == "doc" else _section_hit
+    hit = _HITS[level]
     for rank, item in enumerate(row["retrieved"], start=1):
         if hit(row, item):
             return rank
@@ -60,6 +71,13 @@ def compute_metrics(rows: list[dict]) -> dict[str, float]:
         for k in KS:
             m[f"{prefix}hit@{k}"] = _share([rank is not None and rank <= k for rank in ranks])
         m[f"{prefix}mrr"] = _mean([1.0 / rank if rank else 0.0 for rank in ranks])
+    paged = [r for r in answerable if r.get("page") is not None]  # only questions with a gold page
+    if paged:
+        m["page_questions"] = len(paged)
+        page_ranks = [first_rank(r, "page") for r in paged]
+        for k in KS:
+            m[f"page_hit@{k}"] = _share([rank is not None and rank <= k for rank in page_ranks])
+        m["page_mrr"] = _mean([1.0 / rank if rank else 0.0 for rank in page_ranks])
 
     full = [r for r in rows if r.get("mode") == "full"]
     if full:

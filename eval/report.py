@@ -20,6 +20,7 @@ from .metrics import KS, misses, worst_questions
 HEADLINE = [
     "hit@1", "hit@3", "hit@5", "hit@10", "mrr",
     "section_hit@1", "section_hit@3", "section_hit@5", "section_hit@10", "section_mrr",
+    "page_hit@1", "page_hit@3", "page_hit@5", "page_hit@10", "page_mrr",
     "citation_precision", "citation_precision_section", "answers_with_citation", "answer_rate", "no_passage_rate",
     "weak_rate", "refusal_rate", "no_generation_rate",
     "key_fact_accuracy", "key_fact_recall", "key_fact_accuracy_extract", "key_fact_recall_extract",

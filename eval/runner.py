@@ -90,10 +90,11 @@ def run_questions(
             "question": q["question"],
             "doc": q.get("doc"),
             "section": q.get("section"),
+            "page": q.get("page"),
             "answerable": q["answerable"],
             "mode": "retrieval" if retrieval_only else "full",
             "retrieved": [
-                s.to_dict("number", "doc_id", "section", "page", rename=RETRIEVED_NAMES)
+                s.to_dict("number", "doc_id", "section", "page", "page_end", rename=RETRIEVED_NAMES)
                 | {
                     "score": round(s.score, 5),
                     "dense": round(retrieved.dense.get(s.chunk.id, 0.0), 4),

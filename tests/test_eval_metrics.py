@@ -92,6 +92,40 @@ def test_thresholds() -> None:
         parse_thresholds(["hit@5"])
 
 
+def paged(doc: str, page: int | None, page_end: int | None = None) -> dict:
+    return {"doc": doc, "section": "", "page": page, "page_end": page_end}
+
+
+PAGE_ROWS = [
+    {  # gold page 9 inside the range of the chunk at rank 2 (pages 8–9)
+        "id": "p1", "question": "P1?", "doc": "haushalt", "section": None, "page": 9, "answerable": True, "mode": "retrieval",
+        "retrieved": [paged("haushalt", 7, 7), paged("haushalt", 8, 9), paged("haushalt", 9, 9)],
+    },
+    {  # the right page of another document, then the right one; a chunk of older runs without page_end
+        "id": "p2", "question": "P2?", "doc": "protokoll", "section": None, "page": 3, "answerable": True, "mode": "retrieval",
+        "retrieved": [paged("haushalt", 3, 3), paged("protokoll", 2, 2), paged("protokoll", 3)],
+    },
+    {  # never the gold page (a chunk without pages: an HTML file)
+        "id": "p3", "question": "P3?", "doc": "protokoll", "section": None, "page": 5, "answerable": True, "mode": "retrieval",
+        "retrieved": [paged("protokoll", None), paged("protokoll", 4, 4), paged("protokoll", 6, 7)],
+    },
+    {  # no gold page: not counted at the page level
+        "id": "p4", "question": "P4?", "doc": "protokoll", "section": "§ 1", "answerable": True,
+        "mode": "retrieval", "retrieved": [paged("protokoll", 1, 1)],
+    },
+]  # fmt: skip
+
+
+def test_page_metrics_count_a_hit_when_the_gold_page_lies_in_the_chunks_pages() -> None:
+    m = compute_metrics(PAGE_ROWS)
+    assert m["page_questions"] == 3
+    assert m["page_hit@1"] == 0
+    assert m["page_hit@3"] == pytest.approx(2 / 3)
+    assert m["page_mrr"] == pytest.approx((1 / 2 + 1 / 3 + 0) / 3)
+    assert m["hit@1"] == pytest.approx(3 / 4)  # the document level is unchanged
+    assert "page_hit@1" not in compute_metrics(ROWS)  # sets without gold pages show no page metrics
+
+
 def test_empty_latency_is_nan_free() -> None:
     m = compute_metrics([r | {"timings": {}} for r in ROWS])
     assert "retrieval_p50_ms" not in m
@@ -104,6 +138,9 @@ def test_reports_are_written(tmp_path: Path) -> None:
     text = md.read_text()
     assert "| hit@5 | 0.667 |" in text and "Vergleich mit der Basislinie" in text and "| b | B? |" in text
     assert html.read_text().count("data:image/png;base64,") == 2
+    rows = [r | {"timings": {}} for r in PAGE_ROWS]
+    paged_md, _ = write_reports(tmp_path / "pages", rows, compute_metrics(rows), "Seiten")
+    assert "| page_hit@3 | 0.667 |" in paged_md.read_text()
 
 
 def test_eval_cli_gates_and_compares_on_a_real_index(tmp_path: Path, monkeypatch) -> None:
@@ -142,6 +179,7 @@ def test_eval_cli_gates_and_compares_on_a_real_index(tmp_path: Path, monkeypatch
         assert ok.exit_code == 0, ok.output
         row = json.loads((tmp_path / "o1" / "results.jsonl").read_text().splitlines()[0])
         assert row["retrieved"][0]["section"].startswith("§ 1")
+        assert "page_end" in row["retrieved"][0] and "page" in row  # what the page metrics read
         base = str(tmp_path / "o1" / "results.jsonl")
         again = runner.invoke(
             app, [*args[:-1], str(tmp_path / "o2"), "--baseline", base, "--fail-under", "hit@1=1.1"]
