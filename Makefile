@@ -12,7 +12,7 @@ AXE := node_modules/axe-core/axe.min.js
 # the whole corpus would cost the server run as much embedding again: they run once, embedded.
 INTEGRATION := tests/test_chroma_server.py tests/test_ingest.py tests/test_retrieval_features.py
 
-.PHONY: run test install models index lint ocr browser clean-index doctor llama
+.PHONY: run test install models index lint ocr browser clean-index doctor llama embeddinggemma
 
 run: install models ocr index doctor
 	$(KW) serve
@@ -51,6 +51,10 @@ $(MODEL_STAMP): $(STAMP)
 	$(KW) models prepare
 
 models: $(MODEL_STAMP)
+
+# Optional, stronger and much slower embedder (README, "Embedder"): fetched at set-up, sha256 pinned.
+embeddinggemma: install
+	PY=$(PY) tools/fetch_embeddinggemma.sh models
 
 # The self-test after set-up: CPU, llama.cpp build, model hash, a short generation in the model's
 # child process, embedder, store, disk. If the generation crashes (exit 3: a native fault of this
