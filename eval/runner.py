@@ -13,7 +13,7 @@ from typing import Any
 from ingest.service import IngestReport, IngestService
 from kreiswissen.settings import Settings
 from rag.answer_service import AnswerService
-from rag.relevance_gate import assess
+from rag.relevance_gate import assess, without_asked_fact
 from rag.retrieval import Retrieved
 from text.facts import unsupported_quantities
 
@@ -117,6 +117,7 @@ def run_questions(
             extract = None if row["refused"] else _extract_text(service, q["question"], top, row["timings"])
             row["extract"] = extract or ""
             row["refused"] = row["refused"] or not extract  # no passage shown
+            gate = without_asked_fact(gate, q["question"], row["extract"])
             row["outcome"] = "refused" if row["refused"] else gate.outcome
             texts = {"extract": row["extract"], "answer": row["extract"]}
             shown_sources = top.sources

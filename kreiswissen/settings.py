@@ -163,6 +163,12 @@ class RetrievalSettings(BaseModel):
         description="Second stage: scale BM25's share by how much of the query its best candidate matches "
         "(its score over the query's BM25 ceiling); false = plain min-max",
     )
+    rerank_heading_weight: float = Field(
+        0.2,
+        ge=0.0,
+        description="Second stage: added share for question words (stems and compound parts, weighted by "
+        "how specific they are in the collection) found in a chunk's own section headings; 0 = off",
+    )
     transitional_penalty: float = Field(
         0.1,
         ge=0.0,
@@ -188,7 +194,7 @@ class RetrievalSettings(BaseModel):
         200, description="A split section's tail shorter than this joins the previous chunk"
     )
     gate_min_dense: float = Field(
-        0.856,
+        0.866,
         description="Relevance gate: answer when the best dense cosine reaches this (calibrated for the "
         "default embedder with `kreiswissen eval`; recalibrate after changing the embedder) ...",
     )
@@ -196,11 +202,11 @@ class RetrievalSettings(BaseModel):
         0.633, description="... or when this share of the question's content words occurs in the top sources"
     )
     gate_weak_dense: float = Field(
-        0.80,
+        0.82,
         description="Relevance gate, lower bar: below this best dense cosine ...",
     )
     gate_weak_coverage: float = Field(
-        0.34,
+        0.67,
         description="... and this share of content words the question is refused (no passage is shown); "
         "between the two bars the nearest passages are shown without a generated answer",
     )

@@ -31,7 +31,7 @@ from .generator import Generator, GeneratorCrashed, build_generator
 from .injection import WARNING as INJECTION_WARNING
 from .injection import injection_followed, without_instructions
 from .prompt import REFUSAL, answer_messages, source_block, topic_refusal, weak_notice
-from .relevance_gate import assess
+from .relevance_gate import assess, without_asked_fact
 from .retrieval import HybridRetriever, Retrieved
 from .verification import is_refusal, verify_answer
 
@@ -239,6 +239,7 @@ class AnswerService:
             if relevance.outcome != "refused":
                 ranked = self.scored_units(question, retrieved)
                 extract = self._extract(ranked)
+                relevance = without_asked_fact(relevance, question, extract.text())
                 extract.weak = relevance.outcome == "weak"
                 timings["extract"] = time.perf_counter() - started
             if not extract.evidence:  # nothing relevant (or only instructions aimed at an AI)

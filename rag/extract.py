@@ -88,6 +88,20 @@ def _cue(question: str, text: str) -> float:
     return float(any(wanted)) if wanted else 0.0
 
 
+def holds_asked_fact(question: str, text: str) -> bool:
+    """False when the question asks for an amount, a duration or a deadline and `text` holds none:
+    then the passage is about the topic but does not say what was asked ("Was kostet bei uns die
+    Waffenbesitzkarte?" against the law's rules on issuing it)."""
+    checks = []
+    if _ASKS_AMOUNT.search(question):
+        checks.append(bool(_AMOUNT.search(text)))
+    if _ASKS_DURATION.search(question):
+        checks.append(bool(_DURATION.search(text)))
+    if _ASKS_DEADLINE.search(question):
+        checks.append(bool(_DURATION.search(text) or _DATE.search(text) or _CLOCK.search(text)))
+    return not checks or any(checks)
+
+
 def load_units(
     sources: list[Source],
     stored: dict[str, list[tuple[str, bytes]]],

@@ -10,18 +10,22 @@ Two signals, either suffices for each bar: the best dense similarity, and the sh
 content words (stemmed) that occur in the top sources. A question naming an uncommon noun that no
 document uses ("Carport", "Fischereischein") is at most a weak match, never a clear one: everyday words
 ("Hofhund", "Brechdurchfall") often are just not the documents' wording, so such a word alone hides
-nothing. Thresholds are settings, calibrated with `kreiswissen eval` on the eval sets.
+nothing. Nor is a match clear whose extract lacks the kind of fact the question asks for (an amount,
+a duration, a deadline): on-topic questions about what the documents do not say ("Was kostet bei uns
+…?" against a law without fees) look like answerable ones to both signals. Thresholds are settings,
+calibrated with `kreiswissen eval` on the eval sets.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from kreiswissen.settings import RetrievalSettings
 from text.german_text import analyze
 from text.topic_words import zipf
 
+from .extract import holds_asked_fact
 from .retrieval import Retrieved
 
 Outcome = Literal["answer", "weak", "refused"]
@@ -38,6 +42,14 @@ class Relevance:
     def relevant(self) -> bool:
         """A clear match: the generator may answer."""
         return self.outcome == "answer"
+
+
+def without_asked_fact(relevance: Relevance, question: str, extract_text: str) -> Relevance:
+    """A clear match whose extract lacks the kind of fact the question asks for (an amount, a
+    duration, a deadline) is only a weak one: the model would have to invent it."""
+    if relevance.outcome == "answer" and not holds_asked_fact(question, extract_text):
+        return replace(relevance, outcome="weak")
+    return relevance
 
 
 def foreign_topics(retrieved: Retrieved, settings: RetrievalSettings) -> list[str]:

@@ -155,6 +155,12 @@ class HybridRetriever:
         chunks = {c.id: c for c in self.store.catalog.chunks(key, [*fused, *pinned])}
         if r.rerank and r.mode == "hybrid" and fused:
             fused = self._second_stage(query, bundle.embedding or [], fused, bm25, bm25_leg, key)
+            if r.rerank_heading_weight:
+                matches = self._heading_matches(
+                    query, key, {cid: chunks[cid].section for cid in fused if cid in chunks}
+                )
+                for cid, share in matches.items():
+                    fused[cid] += r.rerank_heading_weight * share
             if r.transitional_penalty and not asks_about_transition(query):
                 for cid in fused:
                     if cid in chunks and is_transitional(chunks[cid].section):
@@ -203,6 +209,22 @@ class HybridRetriever:
             r.rerank_sentence_weight,
             bm25_ceiling=leg.ceiling(query) if r.rerank_bm25_ceiling else None,
         )
+
+    def _heading_matches(self, query: str, key: str, sections: dict[str, str]) -> dict[str, float]:
+        """Per chunk, the share of the question's words (by their specificity in the collection) that
+        its own section headings carry: "Gebrauchtwagen" meets "Umschreibung von Gebrauchtfahrzeugen"
+        in "gebraucht", a word few sections use, while "Zulassung" heads half the handbook."""
+        engine = self.store.catalog.bm25_engine(key)
+        terms = set(analyze(query)) | set(compound_parts(query))
+        weight = {t: engine.idf(t) for t in terms}
+        total = sum(weight.values())
+        if not total:
+            return {}
+        out = {}
+        for cid, section in sections.items():
+            heading = set(analyze(section)) | set(compound_parts(section))
+            out[cid] = sum(w for t, w in weight.items() if t in heading) / total
+        return out
 
     def _legal_ref_hits(self, query: str, key: str) -> list[str]:
         """Chunks of the sections a question names explicitly ("§ 6 FZV"), in document order."""

@@ -254,6 +254,11 @@ class SparseBM25:
         dfs = (len(self._live(term, decompound)[0]) for term in dict.fromkeys(terms))
         return sum(self._idf(df, alive_n) * (self.K1 + 1) for df in dfs if df)
 
+    def idf(self, term: str) -> float:
+        """How specific the term is in this collection (0 for a term no live document holds)."""
+        df = len(self._live(term, decompound=True)[0])
+        return self._idf(df, int(self.alive.sum())) if df else 0.0
+
     @staticmethod
     def _idf(df: int, alive_n: int) -> float:
         return max(math.log((alive_n - df + 0.5) / (df + 0.5)), 1e-6)

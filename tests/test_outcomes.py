@@ -6,7 +6,7 @@ from __future__ import annotations
 from kreiswissen.schema import Answer, Chunk, Evidence, Extract, Source
 from kreiswissen.settings import RetrievalSettings
 from rag.prompt import weak_notice
-from rag.relevance_gate import assess
+from rag.relevance_gate import assess, without_asked_fact
 from rag.retrieval import Retrieved
 from ui.render import EXTRACT_HEADING, GENERATED_HEADING, WEAK_HEADING, answer_markdown
 
@@ -44,6 +44,19 @@ def test_a_word_no_document_uses_demotes_a_clear_match_to_weak_never_refuses() -
     assert relevance.outcome == "weak"
 
 
+def test_a_clear_match_without_the_kind_of_fact_asked_for_is_only_weak() -> None:
+    clear = assess("Was kostet bei uns das Abholen einer Fundsache?", _retrieved(0.90), SETTINGS)
+    assert clear.outcome == "answer"
+    # The passage names a duration, the question asks for an amount: the model would have to invent it.
+    assert (
+        without_asked_fact(clear, "Was kostet bei uns das Abholen einer Fundsache?", TEXT).outcome == "weak"
+    )
+    assert without_asked_fact(clear, "Wie lange wird eine Fundsache aufbewahrt?", TEXT).outcome == "answer"
+    assert without_asked_fact(clear, "Wer bekommt die Fundsache danach?", TEXT).outcome == "answer"
+    fee = "Für die Aufbewahrung wird eine Gebühr von 5 Euro erhoben."
+    assert without_asked_fact(clear, "Was kostet die Aufbewahrung einer Fundsache?", fee).outcome == "answer"
+
+
 def _answer(weak: bool) -> Answer:
     chunk = Chunk(id="c1", text=TEXT, doc_id="d", title="Fundsachen", section="§ 3", source_path="/d.md")
     extract = Extract(evidence=[Evidence(1, "Die Fundsache wird sechs Monate aufbewahrt.", 1.0)], weak=weak)
@@ -63,3 +76,18 @@ def test_a_weak_match_shows_the_nearest_passages_under_their_own_heading_and_say
     assert GENERATED_HEADING not in shown
     clear = answer_markdown(_answer(weak=False))
     assert EXTRACT_HEADING in clear and WEAK_HEADING not in clear
+
+
+def test_the_first_example_question_quotes_the_used_car_section_first(answer_service) -> None:
+    """The UI's first example, through the real answer path up to the extract (no generation): a used
+    car is registered by "Umschreibung" (3.1), not by the new-car rules of 2.1 that share "Zulassung"."""
+    from ui.app import EXAMPLES
+
+    assert "Gebrauchtwagen" in EXAMPLES[0]
+    events = answer_service.stream(EXAMPLES[0])
+    extract = next(e.extract for e in events if e.kind == "extract")
+    events.close()
+    assert extract is not None and not extract.weak
+    sources = {s.number: s for s in answer_service.retrieve(EXAMPLES[0]).sources}
+    first = sources[extract.evidence[0].source_number].chunk.section
+    assert "3.1" in first and "Halterwechsel" in first, first
