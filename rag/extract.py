@@ -55,6 +55,9 @@ _CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*uhr\b|\b\d{1,2}:\d{2}\b", re.I)
 _ASKS_AMOUNT = re.compile(
     r"\b(?:wie hoch|wie viel|was kostet|kostet|kosten|teuer|gebühr|betrag|höhe|entgelt|satz|geld)", re.I
 )
+# The gate's stricter reading of an amount question: money words only ("wie viele Plusstunden" asks
+# for a count, which no amount pattern holds).
+_ASKS_MONEY = re.compile(r"\b(?:was kostet|kostet|kosten|teuer|gebühr|betrag|entgelt|euro\b)", re.I)
 _ASKS_DURATION = re.compile(
     r"\b(?:wie lange|wie lang|wie schnell|wie viel zeit|dauer|innerhalb|wie viele (?:tage|wochen|monate|jahre)"
     r"|gültig|aufbewahr|im voraus)",
@@ -93,7 +96,7 @@ def holds_asked_fact(question: str, text: str) -> bool:
     then the passage is about the topic but does not say what was asked ("Was kostet bei uns die
     Waffenbesitzkarte?" against the law's rules on issuing it)."""
     checks = []
-    if _ASKS_AMOUNT.search(question):
+    if _ASKS_MONEY.search(question):
         checks.append(bool(_AMOUNT.search(text)))
     if _ASKS_DURATION.search(question):
         checks.append(bool(_DURATION.search(text)))
