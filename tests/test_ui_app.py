@@ -72,7 +72,8 @@ def test_feedback_store_saves_updates_migrates_and_exports(tmp_path, monkeypatch
     )
     first = store.save(record, 1, "  gut  ")
     assert store.save(record, -1, "doch falsch; „Frist“", feedback_id=first) == first
-    second = store.save(record, None, "x" * 5000)
+    weak = AnswerRecord(question="Was kostet ein Hofhund?", answer="„…“ [1]", outcome="weak")
+    second = store.save(weak, None, "x" * 5000)
     with pytest.raises(ValueError):
         store.save(record, 5)
     reopened = FeedbackStore.for_settings(settings)  # migrations run once only
@@ -80,6 +81,7 @@ def test_feedback_store_saves_updates_migrates_and_exports(tmp_path, monkeypatch
     assert [r["id"] for r in rows] == [first, second]
     assert rows[0]["rating"] == -1 and rows[0]["comment"] == "doch falsch; „Frist“"
     assert rows[1]["rating"] is None and len(rows[1]["comment"]) == 2000
+    assert [r["outcome"] for r in rows] == ["answer", "weak"]  # the gap report's weak matches
     assert json.loads(rows[0]["sources"])[0]["page"] == 4
 
     out = tmp_path / "export" / "rueckmeldungen.csv"

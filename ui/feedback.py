@@ -41,6 +41,8 @@ MIGRATIONS: list[str] = [
         comment TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: how the answer ended (answer / weak / refused): weak matches say what the documents lack
+    "ALTER TABLE feedback ADD COLUMN outcome TEXT NOT NULL DEFAULT 'answer'",
 ]
 
 EXPORT_COLUMNS = [
@@ -51,6 +53,7 @@ EXPORT_COLUMNS = [
     "standalone_question",
     "answer",
     "refused",
+    "outcome",
     "sources",
     "collection",
     "model",
@@ -71,6 +74,7 @@ class AnswerRecord:
     answer: str
     standalone_question: str | None = None
     refused: bool = False
+    outcome: str = "answer"  # answer / weak / refused (Answer.outcome)
     sources: list[dict] = field(default_factory=list)  # cited sources: number, title, section, page
     collection: str = ""
     model: str = ""
@@ -88,6 +92,7 @@ class AnswerRecord:
             answer=shown["answer"] if keep else "",
             standalone_question=shown["standalone_question"] if keep else None,
             refused=answer.refused,
+            outcome=answer.outcome,
             sources=shown["cited"] if not answer.refused else [],
             collection=collection,
             model=answer.model,
@@ -114,6 +119,8 @@ def relevant_settings(settings: Settings) -> dict:
         "top_k": r.top_k,
         "gate_min_dense": r.gate_min_dense,
         "gate_min_coverage": r.gate_min_coverage,
+        "gate_weak_dense": r.gate_weak_dense,
+        "gate_weak_coverage": r.gate_weak_coverage,
     }
 
 
@@ -147,8 +154,8 @@ class FeedbackStore:
                 return feedback_id
         cur = self.db.execute(
             """INSERT INTO feedback (created_at, updated_at, question, standalone_question, answer, refused,
-                                     sources, collection, model, settings, rating, comment)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+                                     outcome, sources, collection, model, settings, rating, comment)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (
                 now,
                 now,
@@ -156,6 +163,7 @@ class FeedbackStore:
                 record.standalone_question,
                 record.answer,
                 int(record.refused),
+                record.outcome,
                 json.dumps(record.sources, ensure_ascii=False),
                 record.collection,
                 record.model,
