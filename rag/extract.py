@@ -45,7 +45,7 @@ PROMPT_GROUP_CHARS = 800  # the generator reads a unit's whole sentence group up
 _AMOUNT = re.compile(r"\d[\d.\s]*(?:,\d+)?\s*(?:€|euro|eur\b|cent|prozent|%|v\.\s*h\.)", re.I)
 _DURATION = re.compile(
     r"\b(?:\d+|ein\w*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|vierzehn|zwanzig|dreißig)"
-    r"\s+(?:werk|kalender)?(?:tag|woche|monat|jahr|stunde)\w*",
+    r"\s+(?:werk|kalender|arbeits)?(?:tag|woche|monat|jahr|stunde|minute)\w*",
     re.I,
 )
 _DATE = re.compile(r"\b\d{1,2}\.\s*(?:\d{1,2}\.\d{2,4}|januar|februar|märz|april|mai|juni|juli|august"

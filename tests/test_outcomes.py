@@ -53,6 +53,12 @@ def test_a_clear_match_without_the_kind_of_fact_asked_for_is_only_weak() -> None
     )
     assert without_asked_fact(clear, "Wie lange wird eine Fundsache aufbewahrt?", TEXT).outcome == "answer"
     assert without_asked_fact(clear, "Wer bekommt die Fundsache danach?", TEXT).outcome == "answer"
+    lock = "Nach fünf Fehlversuchen wird das Konto für 30 Minuten gesperrt."
+    assert without_asked_fact(clear, "Wie lange ist mein Konto gesperrt?", lock).outcome == "answer"
+    count = "Ab 20 Plusstunden zeigt die Ampel Rot."  # a count, not money
+    assert (
+        without_asked_fact(clear, "Ab wie vielen Plusstunden wird die Ampel rot?", count).outcome == "answer"
+    )
     fee = "Für die Aufbewahrung wird eine Gebühr von 5 Euro erhoben."
     assert without_asked_fact(clear, "Was kostet die Aufbewahrung einer Fundsache?", fee).outcome == "answer"
 
