@@ -14,6 +14,7 @@ from eval.bench_retrieval import bench_retrieval_command  # noqa: F401  (registe
 from eval.cli import eval_command
 from eval.crossval import crossval_command
 from eval.load_test import load_command
+from eval.verify_cases import verify_command
 from ingest.cli import collections_app, ingest_command
 from kreiswissen.model_cli import models_app
 from rag.accounts import users_app
@@ -35,6 +36,7 @@ app.command("doctor")(doctor_command)
 app.command("serve-embeddings")(serve_embeddings_command)
 app.command("eval")(eval_command)
 app.command("crossval")(crossval_command)
+app.command("verify")(verify_command)
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
 app.add_typer(feedback_app, name="feedback")
