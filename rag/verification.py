@@ -3,8 +3,9 @@
 A sentence is shown as a supported statement only if
 - it cites a source that was shown to the model (or, without a marker, one source clearly holds it),
 - enough of its content words occur in that source (rag.citation_check.support),
-- every number, amount, date, duration and § reference in it occurs in that source (text.facts), and
-- its negation agrees with the source sentence it restates ("nicht", "kein" …).
+- claim by claim, the source clause it restates agrees on every quantity (with its unit and period),
+  comparator and polarity (text.claims); numbers from the question are no evidence, and a short
+  "Ja."/"Nein, …" is checked against the polarity of the passage the question is about.
 Sentences that fail are dropped. When the central claim fails — the first statement, a statement with
 a number, or most of the answer — the generated text is not shown at all and the extract (quoted from
 the document) is the answer.
@@ -16,14 +17,15 @@ import re
 from dataclasses import dataclass, field
 
 from kreiswissen.schema import Source
-from text.facts import negated, quantities, unsupported_quantities
+from text.claims import answer_mismatch, claim_mismatch
+from text.facts import quantities
 from text.german_text import analyze
-from text.sentence_units import split_units
 
 from .citation_check import AUTO_CITE_MIN, CITATION, SUPPORT_MIN, numbers_of, sentences_of, support
 from .prompt import REFUSAL
 
 _REFUSAL_START = REFUSAL.split()[:5]
+_YES_NO = re.compile(r"^\s*(?:ja|nein)\b", re.I)
 
 
 @dataclass
@@ -41,25 +43,25 @@ def is_refusal(text: str) -> bool:
     return words[:5] == _REFUSAL_START or text.strip().startswith(REFUSAL[:40])
 
 
-def _negation_agrees(sentence: str, source_text: str) -> bool:
-    """The source unit that best matches the sentence must be negated exactly when the sentence is."""
-    terms = set(analyze(sentence))
-    units = split_units(source_text) or [source_text]
-    best = max(units, key=lambda u: len(terms & set(analyze(u))))
-    return negated(sentence) == negated(best)
-
-
-def _check(sentence: str, source_text: str, question: str) -> str | None:
-    """None when the source backs the sentence, else the reason (for logs and the eval report)."""
+def _check(sentence: str, source_text: str) -> str | None:
+    """None when the source backs the sentence, else the reason (for logs, the UI and `verify`):
+    enough shared content words, then claim by claim against the aligned source clause (text.claims:
+    quantities with their units and periods, comparators, polarity; nothing from the question)."""
     source_terms = set(analyze(source_text))
     if support(sentence, source_terms) < SUPPORT_MIN:
         return "zu wenig Übereinstimmung mit der Quelle"
-    missing = unsupported_quantities(sentence, [source_text], question)
-    if missing:
-        return "nicht in der Quelle: " + ", ".join(q.raw for q in missing)
-    if not _negation_agrees(sentence, source_text):
-        return "Verneinung weicht von der Quelle ab"
-    return None
+    return claim_mismatch(sentence, source_text)
+
+
+def _short_answer_check(content: str, question: str, shown: dict[int, str], cited: list[int]) -> str | None:
+    """ "Ja.", "Nein, das ist nicht möglich.": a claim about the question, checked against the polarity
+    of the source passage the question is about (the cited one, else the best-matching one)."""
+    if not question.strip() or not shown:
+        return None
+    terms = set(analyze(question))
+    candidates = cited or [max(shown, key=lambda n: len(terms & set(analyze(shown[n]))))]
+    reasons = [answer_mismatch(content, question, shown[n]) for n in candidates]
+    return next((r for r in reasons if r), None)
 
 
 def verify_answer(text: str, sources: list[Source], question: str = "") -> Verdict:
@@ -73,14 +75,20 @@ def verify_answer(text: str, sources: list[Source], question: str = "") -> Verdi
             numbers = [n for m in CITATION.findall(sentence) for n in numbers_of(m)]
             valid = [n for n in dict.fromkeys(numbers) if n in shown]
             content = CITATION.sub(" ", sentence).strip()
-            if len(analyze(content)) < 2:  # a heading, "Ja.", a bare marker: nothing to verify
-                if content and not is_refusal(content):
+            if len(analyze(content)) < 2 or _YES_NO.match(content):  # "Ja.", "Nein, das ist unzulässig."
+                if not content or is_refusal(content):
+                    continue
+                if reason := _short_answer_check(content, question, shown, valid):
+                    verdict.dropped.append((content, reason))
+                    verdict.unsupported_central = True
+                    continue
+                if len(analyze(content)) < 2:  # a heading or a bare "Ja.": nothing more to compare
                     kept.append(CITATION.sub(lambda m: _keep(m, shown), sentence).strip())
-                continue
+                    continue
             statements += 1
             central = statements == 1 or bool(quantities(content))
             backing = valid or [max(shown, key=lambda n: support(content, set(analyze(shown[n]))))]
-            reasons = {n: _check(content, shown[n], question) for n in backing}
+            reasons = {n: _check(content, shown[n]) for n in backing}
             good = [n for n, reason in reasons.items() if reason is None]
             if not valid and good and support(content, set(analyze(shown[good[0]]))) < AUTO_CITE_MIN:
                 good = []  # without a marker, only a clearly matching source may be attached
