@@ -9,17 +9,14 @@ verified and how many right ones were.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from kreiswissen.schema import Chunk, Source
-from rag.citation_check import CITATION, sentences_of
+from rag.citation_check import claim_text, sentences_of
 from rag.verification import verify_answer
-
-_SPACE_BEFORE_MARK = re.compile(r"\s+([.,;:!?])")
 
 
 def case_sources(passages: list[str]) -> list[Source]:
@@ -40,12 +37,11 @@ def check_case(case: dict[str, Any]) -> dict[str, Any]:
     claims = []
     for line in answer.strip().split("\n"):
         for sentence in sentences_of(line):
-            claim = CITATION.sub(" ", sentence).strip()
+            claim = claim_text(sentence)
             if claim:
                 reason = reasons.get(claim)
-                shown = _SPACE_BEFORE_MARK.sub(r"\1", " ".join(claim.split()))  # "Euro  ." → "Euro."
                 claims.append(
-                    {"claim": shown, "verdict": "rejected" if reason else "verified", "reason": reason}
+                    {"claim": claim, "verdict": "rejected" if reason else "verified", "reason": reason}
                 )
     passed = bool(verdict.text) and not verdict.dropped and not verdict.unsupported_central
     return {"id": case.get("id"), "verdict": "verified" if passed else "rejected", "claims": claims}

@@ -48,6 +48,15 @@ NOTICE_MODEL_REFUSED = (
     "zitierte Fundstelle; sie ist die passendste Stelle in den Dokumenten."
 )
 NOTICE_PARTLY = "Einzelne Aussagen ließen sich nicht mit den Quellen belegen und wurden weggelassen."
+
+
+def not_backed(dropped: list[tuple[str, str]], limit: int = 2) -> str:
+    """Names the claims that were not shown and why ("„…“ – „mindestens“ statt „höchstens“ …")."""
+    named = "; ".join(f"„{claim}“ – {reason}" for claim, reason in dropped[:limit])
+    more = f" (und {len(dropped) - limit} weitere)" if len(dropped) > limit else ""
+    return f"Nicht belegt durch die zitierte Stelle: {named}{more}."
+
+
 NOTICE_TIMEOUT = "Das Sprachmodell hat zu lange gebraucht. Maßgeblich ist die zitierte Fundstelle."
 NOTICE_SOURCE_COUNTS = "Maßgeblich ist die zitierte Fundstelle aus den Dokumenten."
 NOTICE_FAILED = (
@@ -306,10 +315,18 @@ class AnswerService:
             answer.verified = True
             answer.cited = verdict.cited
             answer.flagged = verdict.flagged
-            answer.notice = NOTICE_PARTLY if verdict.dropped else ""
+            answer.notice = f"{NOTICE_PARTLY} {not_backed(verdict.dropped)}" if verdict.dropped else ""
         else:
             answer.flagged = verdict.flagged
-            answer.notice = NOTICE_MODEL_REFUSED if is_refusal(text) else NOTICE_UNVERIFIED
+            answer.notice = (
+                NOTICE_MODEL_REFUSED
+                if is_refusal(text)
+                else " ".join(
+                    [NOTICE_UNVERIFIED, not_backed(verdict.dropped)]
+                    if verdict.dropped
+                    else [NOTICE_UNVERIFIED]
+                )
+            )
         yield Event("answer", answer=answer)
 
     def _generate(

@@ -29,6 +29,14 @@ def support(sentence: str, source_terms: set[str]) -> float:
     return len(terms & source_terms) / len(terms) if terms else 1.0
 
 
+_SPACE_BEFORE_MARK = re.compile(r"\s+([.,;:!?])")
+
+
+def claim_text(sentence: str) -> str:
+    """A sentence without its citation markers, as a claim is shown: "… 50 Euro [1]." → "… 50 Euro."."""
+    return _SPACE_BEFORE_MARK.sub(r"\1", " ".join(CITATION.sub(" ", sentence).split()))
+
+
 def sentences_of(line: str) -> list[str]:
     """Sentences of one answer line; a bare "[2]." after a full stop belongs to the sentence before."""
     out: list[str] = []

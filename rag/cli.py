@@ -71,7 +71,7 @@ def ask_command(
         console.rule("Antwort")
         console.print(answer.text, markup=False)
     elif answer.verified:
-        console.rule("Geprüfte Antwort (KI-generiert – Zahlen und Fristen mit den Quellen abgeglichen)")
+        console.rule("Geprüfte Antwort (KI-generiert – jede Aussage mit der zitierten Stelle abgeglichen)")
         console.print(answer.text, markup=False)
     if answer.notice:
         console.print(f"[yellow]Hinweis:[/yellow] {answer.notice}", highlight=False)

@@ -21,7 +21,15 @@ from text.claims import answer_mismatch, claim_mismatch
 from text.facts import quantities
 from text.german_text import analyze
 
-from .citation_check import AUTO_CITE_MIN, CITATION, SUPPORT_MIN, numbers_of, sentences_of, support
+from .citation_check import (
+    AUTO_CITE_MIN,
+    CITATION,
+    SUPPORT_MIN,
+    claim_text,
+    numbers_of,
+    sentences_of,
+    support,
+)
 from .prompt import REFUSAL
 
 _REFUSAL_START = REFUSAL.split()[:5]
@@ -74,7 +82,7 @@ def verify_answer(text: str, sources: list[Source], question: str = "") -> Verdi
         for sentence in sentences_of(line):
             numbers = [n for m in CITATION.findall(sentence) for n in numbers_of(m)]
             valid = [n for n in dict.fromkeys(numbers) if n in shown]
-            content = CITATION.sub(" ", sentence).strip()
+            content = claim_text(sentence)
             if len(analyze(content)) < 2 or _YES_NO.match(content):  # "Ja.", "Nein, das ist unzulässig."
                 if not content or is_refusal(content):
                     continue

@@ -80,3 +80,15 @@ def test_a_short_answer_is_a_claim_about_the_question() -> None:
     question = "Kann ich mich bei der Anhörung vertreten lassen?"
     assert answer_mismatch("Ja.", question, SOURCE) is not None
     assert answer_mismatch("Nein, das ist ausgeschlossen.", question, SOURCE) is None
+
+
+def test_the_note_names_the_claims_that_were_not_shown_and_why() -> None:
+    from rag.answer_service import not_backed
+
+    sources = [Source(1, Chunk(id="c1", text=SOURCE, doc_id="d", title="", section="", source_path=""), 1.0)]
+    verdict = verify_answer(
+        "Die Gebühr beträgt mindestens 50 Euro [1]. Eine Vertretung ist ausgeschlossen [1].", sources
+    )
+    assert [claim for claim, _ in verdict.dropped] == ["Die Gebühr beträgt mindestens 50 Euro."]
+    note = not_backed(verdict.dropped)
+    assert "„Die Gebühr beträgt mindestens 50 Euro" in note and "„mindestens“ statt „höchstens“" in note

@@ -104,7 +104,8 @@ WEAK_HEADING = (
     "**Keine eindeutige Fundstelle – die ähnlichsten Stellen** (wörtlich aus den Dokumenten, ohne KI):"
 )
 GENERATED_HEADING = (
-    "**Antwort des Sprachmodells** – KI-generiert, Zahlen und Fristen mit den Quellen abgeglichen:"
+    "**Antwort des Sprachmodells** – KI-generiert; jede Aussage mit der zitierten Stelle abgeglichen "
+    "(Zahlen mit Einheit, Beträge, Fristen, Daten, mindestens/höchstens, vor/nach, Verneinungen):"
 )
 
 
