@@ -153,7 +153,8 @@ class Answer:
     cited: list[int] = field(default_factory=list)  # source numbers the answer cites and that check out
     flagged: list[int] = field(default_factory=list)  # cited numbers whose sentence is not supported
     refused: bool = False
-    standalone_question: str | None = None  # follow-up rewritten with the chat history
+    standalone_question: str | None = None  # the query searched, where the earlier question joined it
+    context_question: str | None = None  # the earlier question of the conversation taken into account
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     extract: Extract | None = None
@@ -183,7 +184,7 @@ class Answer:
         source_rename: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """The one JSON form of an answer: the fields asked for, in that order (all without any) of
-        question, standalone_question, answer (`text`), outcome, refused, verified, notice, extract (the
+        question, standalone_question, context_question, answer (`text`), outcome, refused, verified, notice, extract (the
         quoted units), generated, cited and further (sources as `Source.to_dict(*source_fields)`),
         flagged, model, timings."""
 
@@ -193,6 +194,7 @@ class Answer:
         values: dict[str, Any] = {
             "question": self.question,
             "standalone_question": self.standalone_question,
+            "context_question": self.context_question,
             "answer": self.text,
             "outcome": self.outcome,
             "refused": self.refused,

@@ -25,13 +25,13 @@ from text.topic_words import zipf
 from .access import NotReadable, User
 from .audit_log import AuditLog
 from .extract import Unit, load_units, pick_extract, prompt_passages, score_units
-from .followup import rewrite
+from .followup import is_followup, with_previous
 from .generation_queue import GenerationQueue
 from .generator import Generator, GeneratorCrashed, build_generator
 from .injection import WARNING as INJECTION_WARNING
 from .injection import injection_followed, without_instructions
 from .prompt import REFUSAL, answer_messages, source_block, topic_refusal, weak_notice
-from .relevance_gate import assess, without_asked_fact
+from .relevance_gate import Relevance, assess, without_asked_fact
 from .retrieval import HybridRetriever, Retrieved
 from .verification import is_refusal, verify_answer
 
@@ -64,6 +64,12 @@ NOTICE_FAILED = (
 )
 
 
+_RANK = {"refused": 0, "weak": 1, "answer": 2}  # outcomes, worst to best
+# An anaphoric question ("Wer ist dafür zuständig?") with the same outcome either way takes the earlier
+# question into account only when that brings its best passage clearly closer (cosine).
+FOLLOWUP_MIN_GAIN = 0.01
+
+
 class GenerationTimeout(Exception):
     pass
 
@@ -76,7 +82,8 @@ class Event:
     sources: list[Source] | None = None
     token: str = ""
     answer: Answer | None = None
-    standalone_question: str | None = None
+    standalone_question: str | None = None  # the query searched, where the earlier question joined it
+    context_question: str | None = None  # the earlier question taken into account, if any
     extract: Extract | None = None
     position: int = 0  # "queued": answers ahead of this one
 
@@ -197,16 +204,19 @@ class AnswerService:
         `allowed` limits the collections searched (see retrieve); `user` is only for the audit log."""
         started = time.perf_counter()
         asked = " ".join(question.split())
-        standalone = rewrite(asked, history or [])
+        previous = history[-1] if history else None
         where = collection or self.settings.collection
         answered = False
+        searched: Event | None = None
         try:
-            for event in self._stream(asked, standalone or asked, collection, started, allowed):
+            for event in self._stream(asked, previous, collection, started, allowed):
                 if event.kind == "sources":
-                    event.standalone_question = standalone
+                    searched = event
                 elif event.kind == "answer" and event.answer is not None:
                     answer = event.answer
-                    answer.standalone_question = standalone
+                    if searched is not None:
+                        answer.standalone_question = searched.standalone_question
+                        answer.context_question = searched.context_question
                     answer.timings["total"] = time.perf_counter() - started
                     answered = True
                     if self.audit:
@@ -235,15 +245,45 @@ class AnswerService:
         quotable = without_instructions(ranked, lambda u: u.text, lambda u: u.source.chunk.text)
         return pick_extract(quotable)
 
+    def _search(
+        self, question: str, previous: str | None, collection: str | None, allowed: set[str] | None
+    ) -> tuple[Retrieved, Relevance, str, str | None]:
+        """Retrieve for the question; where it cannot stand alone (no clear match, or a clear anaphor
+        such as "Und was kostet das?"), also for the previous question with it, and keep that when it
+        retrieves better. Returns (retrieved, relevance, the query searched, the earlier question
+        taken into account or None)."""
+        retrieved = self.retrieve(question, collection, allowed=allowed)
+        relevance = assess(question, retrieved, self.settings.retrieval)
+        anaphoric = is_followup(question)
+        if previous and (relevance.outcome != "answer" or anaphoric):
+            combined = with_previous(question, previous)
+            second = self.retrieve(combined, collection, allowed=allowed)
+            second_relevance = assess(combined, second, self.settings.retrieval)
+            second.seconds += retrieved.seconds
+            gain = _RANK[second_relevance.outcome] - _RANK[relevance.outcome]
+            closer = second_relevance.best_dense > relevance.best_dense + FOLLOWUP_MIN_GAIN
+            if gain > 0 or (anaphoric and gain == 0 and closer):
+                return second, second_relevance, combined, previous
+            retrieved.seconds = second.seconds
+        return retrieved, relevance, question, None
+
     def _stream(
-        self, asked: str, question: str, collection: str | None, started: float, allowed: set[str] | None
+        self,
+        asked: str,
+        previous: str | None,
+        collection: str | None,
+        started: float,
+        allowed: set[str] | None,
     ) -> Iterator[Event]:
         with self.queue.searching():  # a generation that is about to start waits for this extract
-            retrieved = self.retrieve(question, collection, allowed=allowed)
+            retrieved, relevance, question, context = self._search(asked, previous, collection, allowed)
             timings = {"retrieval": retrieved.seconds}
-            yield Event("sources", sources=retrieved.sources)
-
-            relevance = assess(question, retrieved, self.settings.retrieval)
+            yield Event(
+                "sources",
+                sources=retrieved.sources,
+                standalone_question=question if context else None,
+                context_question=context,
+            )
             extract, ranked = Extract(evidence=[]), []
             if relevance.outcome != "refused":
                 ranked = self.scored_units(question, retrieved)

@@ -6,9 +6,11 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 from kreiswissen.schema import Chunk, Source
 from kreiswissen.settings import GeneratorSettings
-from rag.followup import rewrite
+from rag.followup import is_followup, with_previous
 from rag.generator import OpenAICompatibleGenerator
 from rag.prompt import REFUSAL, topic_refusal
 from rag.verification import verify_answer
@@ -50,25 +52,53 @@ def test_missing_citation_is_added_when_a_source_clearly_says_it() -> None:
     assert verdict.text.endswith("[2].")
 
 
-def test_followup_takes_the_subject_of_the_previous_turn() -> None:
-    previous = ["Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?"]
-    assert rewrite("Und was kostet das?", previous) == "Was kostet die Zulassung eines Gebrauchtwagens?"
-    assert (
-        rewrite("Wer ist dafür zuständig?", previous)
-        == "Wer ist für die Zulassung eines Gebrauchtwagens zuständig?"
-    )
-    assert rewrite("Wie hoch ist das Tagegeld bei einer Dienstreise?", previous) is None
-    assert rewrite("Und was kostet das?", []) is None
+USED_CAR = "Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?"
 
 
-def test_followup_is_rewritten_before_retrieval(answer_service) -> None:
-    history = ["Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?"]
-    events = answer_service.stream("Und was kostet das?", history=history)
+def _searched(answer_service, question: str, earlier: str):
+    events = answer_service.stream(question, history=[earlier])
     first = next(events)
     events.close()
     assert first.kind == "sources"
-    assert first.standalone_question == "Was kostet die Zulassung eines Gebrauchtwagens?"
+    return first
+
+
+def test_a_followup_is_searched_with_the_earlier_question_and_never_rewritten(answer_service) -> None:
+    first = _searched(answer_service, "Und was kostet das?", USED_CAR)
+    assert first.context_question == USED_CAR  # shown to the user: "Berücksichtigt: Ihre vorige Frage …"
+    assert first.standalone_question == with_previous("Und was kostet das?", USED_CAR)
     assert any(s.chunk.doc_id.startswith(("handbuch-kfz", "verwaltungsgebuehren")) for s in first.sources)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie hoch ist das Tagegeld bei einer Dienstreise?",
+        "wie hoch ist das tagegeld?",
+        "Gibt es ein Formular, das online ausgefüllt werden kann?",
+        "Was muss ich beachten, damit mein Antrag schnell bearbeitet wird?",
+    ],
+)
+def test_a_question_that_stands_alone_is_searched_alone(answer_service, question: str) -> None:
+    first = _searched(answer_service, question, USED_CAR)
+    assert first.context_question is None and first.standalone_question is None
+    assert not any(s.chunk.doc_id.startswith("handbuch-kfz") for s in first.sources[:1])
+
+
+def test_clear_anaphors_are_told_from_questions_with_their_own_subject() -> None:
+    for question in (
+        "Und was kostet das?",
+        "Wer ist dafür zuständig?",
+        "Was kostet es?",
+        "Wie lange dauert das?",
+    ):
+        assert is_followup(question), question
+    for question in (
+        "Was kostet ein Reisepass?",
+        "Gibt es eine Frist für den Widerspruch?",
+        "Gibt es ein Formular, das online ausgefüllt werden kann?",
+    ):
+        assert not is_followup(question), question
 
 
 def test_question_on_a_topic_no_document_mentions_is_refused_naming_it(answer_service) -> None:
@@ -128,15 +158,3 @@ def test_abbreviations_and_trailing_markers_stay_with_their_sentence() -> None:
     verdict = verify_answer(text, [source])
     assert "Art. 33" in verdict.text and "Art [1]" not in verdict.text
     assert verdict.text.count("[1]") == 2 and verdict.cited == [1]
-
-
-def test_short_questions_with_their_own_subject_are_not_followups() -> None:
-    previous = ["Welche Unterlagen brauche ich für die Zulassung eines Gebrauchtwagens?"]
-    assert rewrite("Was kostet ein Reisepass?", previous) is None
-    assert rewrite("Was ist das Tagegeld?", previous) is None
-    assert rewrite("Gibt es eine Frist für den Widerspruch?", previous) is None
-    # … while real follow-ups still take the subject of the turn before
-    assert rewrite("Was kostet es?", previous) == "Was kostet die Zulassung eines Gebrauchtwagens?"
-    assert (
-        rewrite("Wie lange dauert das?", previous) == "Wie lange dauert die Zulassung eines Gebrauchtwagens?"
-    )

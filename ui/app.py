@@ -153,6 +153,7 @@ def build_app(
                 "notice",
                 "answer",
                 "standalone_question",
+                "context_question",
                 "outcome",
                 "refused",
                 "cited",
@@ -223,7 +224,7 @@ def _build_chat(
             gr.Markdown("## Quellen")
             sources = gr.HTML(sources_html([], ""), elem_id="kw-sources")
 
-    asked = gr.State([])  # earlier standalone questions, for follow-ups
+    asked = gr.State([])  # the user's earlier questions, for follow-ups
     record = gr.State(None)  # AnswerRecord of the last answer, for feedback
     feedback_id = gr.State(None)  # row of the feedback already given on it
 
@@ -257,9 +258,9 @@ def _build_chat(
             for event in service.stream(text, picked, earlier, allowed=names, user=user):
                 if event.kind == "sources":
                     found = event.sources or []
-                    if event.standalone_question:
-                        searched = event.standalone_question
-                        prefix = f"*Verstanden als: „{plain(searched)}“*\n\n"
+                    if event.context_question:  # searched together with the earlier question
+                        searched = event.standalone_question or text
+                        prefix = f"*Berücksichtigt: Ihre vorige Frage „{plain(event.context_question)}“*\n\n"
                         history[-1]["content"] = prefix
                     yield {chat: history, sources: sources_html(found, searched)}
                 elif event.kind == "extract":
@@ -278,7 +279,7 @@ def _build_chat(
                     yield {
                         chat: history,
                         sources: sources_html(found, searched, event.answer),
-                        asked: [*earlier, searched],
+                        asked: [*earlier, text],  # the user's own questions, never rewritten
                         record: AnswerRecord.from_answer(
                             event.answer, _collection_label(picked, settings), settings
                         ),
