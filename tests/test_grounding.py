@@ -70,6 +70,21 @@ def test_a_followup_is_searched_with_the_earlier_question_and_never_rewritten(an
     assert any(s.chunk.doc_id.startswith(("handbuch-kfz", "verwaltungsgebuehren")) for s in first.sources)
 
 
+def test_real_followups_find_the_section_they_ask_about(answer_service) -> None:
+    fee = _searched(answer_service, "Was kostet das?", USED_CAR)
+    assert fee.context_question == USED_CAR
+    assert any(s.chunk.section.endswith("Gebühren") for s in fee.sources), [
+        s.chunk.section for s in fee.sources
+    ]
+    minors = _searched(answer_service, "Und für Minderjährige?", USED_CAR)
+    assert minors.context_question == USED_CAR
+    assert any("Minderjährig" in s.chunk.text for s in minors.sources[:2])
+    leave = "Wie viele Tage Sonderurlaub bekomme ich bei der Geburt meines Kindes?"
+    officials = _searched(answer_service, "Gilt das auch für Beamte?", leave)
+    top = officials.sources[0].chunk
+    assert top.doc_id == "regelung-urlaub-gleitzeit" and "Geltungsbereich" in top.section
+
+
 @pytest.mark.parametrize(
     "question",
     [
