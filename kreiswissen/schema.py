@@ -184,9 +184,9 @@ class Answer:
         source_rename: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """The one JSON form of an answer: the fields asked for, in that order (all without any) of
-        question, standalone_question, context_question, answer (`text`), outcome, refused, verified, notice, extract (the
+        question, standalone_question, answer (`text`), outcome, refused, verified, notice, extract (the
         quoted units), generated, cited and further (sources as `Source.to_dict(*source_fields)`),
-        flagged, model, timings."""
+        flagged, model, timings, context_question."""
 
         def sources(chosen: list[Source]) -> list[dict[str, Any]]:
             return [s.to_dict(*source_fields, rename=source_rename) for s in chosen]
@@ -194,7 +194,6 @@ class Answer:
         values: dict[str, Any] = {
             "question": self.question,
             "standalone_question": self.standalone_question,
-            "context_question": self.context_question,
             "answer": self.text,
             "outcome": self.outcome,
             "refused": self.refused,
@@ -207,6 +206,7 @@ class Answer:
             "flagged": self.flagged,
             "model": self.model,
             "timings": self.timings,
+            "context_question": self.context_question,
         }
         return {f: values[f] for f in fields or values}
 
